@@ -1,0 +1,67 @@
+# 青亲筹 — the two commands people need are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := marketplace
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+PG_TEST_DB ?= qqc_test_$(shell date +%s)_$$$$
+
+.PHONY: install run test test-sqlite test-pg test-browser browser-deps lint format migrate-check demo clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## Installs everything, builds the SQLite database, loads demo data and serves http://127.0.0.1:5000
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+demo: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
+
+## Installs everything (Python packages, Chromium and CJK fonts) and runs every test on SQLite
+test: install browser-deps lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-sqlite: install lint
+	$(BIN)/pytest -q -p no:cacheprovider -m "not browser"
+
+## The same suite against a freshly created PostgreSQL database (dropped afterwards)
+test-pg: install
+	@set -euo pipefail; db="$(PG_TEST_DB)"; \
+	$(BIN)/python -m tests.pgdb create "$(PG_ADMIN_URL)" "$$db"; \
+	trap '$(BIN)/python -m tests.pgdb drop "$(PG_ADMIN_URL)" "$$db"' EXIT; \
+	MARKETPLACE_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$$db" \
+	  $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+## Browser tests only (headless Debian Chromium driven by Playwright), on PostgreSQL
+test-browser: install browser-deps
+	$(MAKE) test-pg PYTEST_ARGS="-m browser"
+
+browser-deps:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  echo "Installing Debian's chromium and CJK fonts for the browser tests"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; \
+	fi
+
+lint: install
+	$(BIN)/ruff check marketplace tests bench
+	$(BIN)/ruff format --check marketplace tests bench
+
+format: install
+	$(BIN)/ruff check --fix marketplace tests bench
+	$(BIN)/ruff format marketplace tests bench
+
+clean:
+	rm -rf $(VENV) instance/marketplace.db instance/uploads search_index/*

@@ -1,0 +1,97 @@
+"""青亲筹 marketplace: the application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from marketplace.config import (
+    PROJECT_ROOT,
+    Defaults,
+    environment_overrides,
+    load_or_create_secret_key,
+    normalise_database_url,
+)
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    _configure(app, test_config)
+
+    from marketplace import web
+    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale)
+
+    _import_models()
+    web.init_app(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(environment_overrides())
+    if test_config:
+        app.config.update(test_config)
+    instance = Path(app.instance_path)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'marketplace.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
+    if not app.config.get("UPLOAD_DIR"):
+        app.config["UPLOAD_DIR"] = str(instance / "uploads")
+
+    from marketplace.accounts.passwords import configure_hasher
+
+    configure_hasher(app.config["PASSWORD_HASH_TIME_COST"], app.config["PASSWORD_HASH_MEMORY_COST"])
+
+
+def _import_models() -> None:
+    """Every model must be imported before migrations compare or tables are created."""
+    from marketplace import audit  # noqa: F401
+    from marketplace.accounts import models as _accounts  # noqa: F401
+    from marketplace.parties import models as _parties  # noqa: F401
+    from marketplace.pledges import models as _pledges  # noqa: F401
+    from marketplace.projects import models as _projects  # noqa: F401
+    from marketplace.taxonomy import models as _taxonomy  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.api import bp as api_bp
+    from marketplace.dashboard.views import bp as dashboard_bp
+    from marketplace.main.views import bp as main_bp
+    from marketplace.parties.views import bp as parties_bp
+    from marketplace.projects.views import bp as projects_bp
+
+    for blueprint in (main_bp, accounts_bp, parties_bp, projects_bp, dashboard_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from marketplace.accounts.cli import users_cli
+    from marketplace.demo.cli import demo_command
+    from marketplace.projects.cli import jobs_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(jobs_cli)

@@ -1,0 +1,114 @@
+"""Request input for the JSON API: the body must be a JSON object of known, correctly typed fields.
+
+Types are checked here, strictly, because JSON has them (``"5000"`` is not an amount and
+``5000.5`` is not a number of fen); what the values mean is checked by the operations, the same
+way for pages, the API and the CLI. Unknown and server-owned fields are refused rather than
+ignored, so a client that thinks it set ``status`` learns at once that it did not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
+
+from marketplace.errors import BadRequest, DomainError
+from marketplace.messages import Msg
+
+NOT_ALLOWED = Msg("不允许设置该字段")
+# Fields a client may see but never set: the server, the ledger or staff own them.
+SERVER_OWNED_FIELDS: frozenset[str] = frozenset(
+    {"id", "status", "raised_amount", "supporters", "organization_id", "owner_id", "featured"}
+)
+# Large enough for any real id or page, small enough for a BIGINT and an SQL OFFSET.
+MAX_QUERY_INTEGER = 2**31 - 1
+
+
+class UnsupportedMediaType(BadRequest):
+    status = 415
+    code = "unsupported_media_type"
+    default_message = Msg("请求内容类型不受支持，请使用 application/json")
+
+
+@dataclass(frozen=True)
+class JsonField:
+    """The JSON type one body field must have: ``string``, ``integer`` or ``string_list``."""
+
+    kind: str
+    nullable: bool = False
+    message: Msg | None = None
+
+    def problem(self, value: Any) -> Msg | None:
+        if value is None:
+            return None if self.nullable else Msg("该字段不能为 null")
+        if self.kind == "string":
+            ok = isinstance(value, str)
+        elif self.kind == "integer":
+            # bool is an int in Python; JSON true is not 1.
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif self.kind == "string_list":
+            ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        else:  # pragma: no cover - a typo in a field table
+            raise ValueError(f"unknown JSON field kind {self.kind!r}")
+        return None if ok else (self.message or _TYPE_MESSAGES[self.kind])
+
+
+_TYPE_MESSAGES = {
+    "string": Msg("该字段应为字符串"),
+    "integer": Msg("该字段应为整数"),
+    "string_list": Msg("该字段应为字符串列表"),
+}
+
+
+def json_object() -> dict[str, Any]:
+    """The request body as a dict, or 415 / 400 when it is not a JSON object."""
+    if not request.is_json:
+        raise UnsupportedMediaType()
+    try:
+        body = request.get_json(force=False, silent=False, cache=True)
+    except WerkzeugBadRequest:
+        raise BadRequest.on("body", Msg("请求体不是有效的 JSON"))
+    if not isinstance(body, dict):
+        raise BadRequest.on("body", Msg("请求体必须是 JSON 对象"))
+    return body
+
+
+def checked_body(fields: Mapping[str, JsonField]) -> dict[str, Any]:
+    """Parse the body and check every field at once; raise one 422 naming each bad field."""
+    body = json_object()
+    errors: dict[str, str] = {}
+    for name, value in body.items():
+        spec = fields.get(name)
+        if spec is None:
+            errors[name] = NOT_ALLOWED
+        elif (problem := spec.problem(value)) is not None:
+            errors[name] = problem
+    if errors:
+        raise DomainError(errors)
+    return body
+
+
+def query_integer(
+    args: Mapping[str, str],
+    name: str,
+    errors: dict[str, str],
+    *,
+    default: int | None = None,
+    minimum: int = 1,
+    maximum: int = MAX_QUERY_INTEGER,
+) -> int | None:
+    """A whole-number query parameter; problems are added to ``errors`` under its name."""
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        errors[name] = Msg("应为 %(min)d 到 %(max)d 之间的整数", min=minimum, max=maximum)
+        return default
+    value = int(raw)
+    if not minimum <= value <= maximum:
+        errors[name] = Msg("应为 %(min)d 到 %(max)d 之间的整数", min=minimum, max=maximum)
+        return default
+    return value

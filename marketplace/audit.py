@@ -1,0 +1,101 @@
+"""Append-only, hash-chained audit events for logins, money changes and staff decisions.
+
+Each event stores the hash of the one before it, so an edited or deleted row breaks the
+chain that ``verify_chain`` walks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.extensions import db
+from marketplace.timeutil import utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject_type: Mapped[str] = mapped_column(String(32), default="")
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+def _event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "created_at": event.created_at.isoformat(),
+        "actor_id": event.actor_id,
+        "action": event.action,
+        "subject_type": event.subject_type,
+        "subject_id": event.subject_id,
+        "ip": event.ip,
+        "request_id": event.request_id,
+        "payload": event.payload,
+    }
+
+
+def _request_context() -> tuple[str | None, str | None]:
+    from flask import g, has_request_context, request
+
+    if not has_request_context():
+        return None, None
+    return request.remote_addr, getattr(g, "request_id", None)
+
+
+def record(
+    action: str,
+    *,
+    actor_id: int | None = None,
+    subject: Any = None,
+    payload: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction (the caller commits)."""
+    ip, request_id = _request_context()
+    last_hash = db.session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    event = AuditEvent(
+        created_at=utcnow(),
+        actor_id=actor_id,
+        action=action,
+        subject_type=type(subject).__name__ if subject is not None else "",
+        subject_id=getattr(subject, "id", None),
+        ip=ip,
+        request_id=request_id,
+        payload=payload or {},
+        prev_hash=last_hash or GENESIS_HASH,
+    )
+    event.hash = _event_hash(event.prev_hash, _hashed_fields(event))
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def verify_chain() -> int | None:
+    """Return the id of the first event whose hash or link does not hold, or None when intact."""
+    expected_prev = GENESIS_HASH
+    for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+        if event.prev_hash != expected_prev or event.hash != _event_hash(
+            event.prev_hash, _hashed_fields(event)
+        ):
+            return event.id
+        expected_prev = event.hash
+    return None

@@ -1,0 +1,90 @@
+"""Configuration: defaults here, then instance/config.py, then MARKETPLACE_* environment variables,
+then the mapping passed to ``create_app`` (tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any, ClassVar
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    SQLALCHEMY_DATABASE_URI: str | None = None  # filled in with an SQLite file under instance/
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    SECRET_KEY: str | None = None  # generated once into instance/secret_key
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh", "en")
+    SEARCH_INDEX_DIR = str(PROJECT_ROOT / "search_index")
+    UPLOAD_DIR: str | None = None  # defaults to instance/uploads
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # one 5 MB image plus the rest of the form
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set MARKETPLACE_SESSION_COOKIE_SECURE=true behind HTTPS
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+    # Memory storage is per worker; production sets MARKETPLACE_RATELIMIT_STORAGE_URI=redis://…
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "5 per minute"
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_COST = 65536
+    PROJECTS_PER_PAGE = 12
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    HSTS = False  # turn on behind HTTPS
+
+
+def _coerce(raw: str) -> Any:
+    """Environment values are strings; accept JSON literals (true, 5, "x") and fall back to text."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def environment_overrides(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    environ = dict(os.environ if environ is None else environ)
+    overrides: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith("MARKETPLACE_"):
+            continue
+        key = name.removeprefix("MARKETPLACE_")
+        if key == "DATABASE_URL":
+            overrides["SQLALCHEMY_DATABASE_URI"] = raw
+        elif key in {"SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RATELIMIT_STORAGE_URI"}:
+            overrides[key] = raw  # secrets and URLs stay strings even when they look like JSON
+        else:
+            overrides[key] = _coerce(raw)
+    return overrides
+
+
+def normalise_database_url(url: str) -> str:
+    """Let operators paste a plain postgres:// URL; SQLAlchemy needs the psycopg 3 driver named."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def load_or_create_secret_key(instance_path: Path) -> str:
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two workers starting together must agree on one key.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,242 @@
+"""Turn the demo content into rows through the same operations people use.
+
+Idempotent: every record is looked up by its natural key (e-mail, party name, project title)
+first, so loading twice adds nothing. Only timestamps are adjusted directly, to make the history
+look lived-in (pledges made weeks ago, projects that ended last month).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from marketplace.accounts import operations as accounts
+from marketplace.accounts.models import Role, User
+from marketplace.demo import content
+from marketplace.extensions import db
+from marketplace.parties import operations as parties
+from marketplace.parties.models import Company, Organization
+from marketplace.parties.uscc import make_uscc
+from marketplace.pledges import operations as pledges
+from marketplace.pledges.models import LedgerEntry, PledgeMethod
+from marketplace.projects import operations as projects
+from marketplace.projects.models import Project
+from marketplace.projects.states import FundingModel, ProjectStatus, outcome_at_deadline
+from marketplace.timeutil import local_today, utcnow
+
+FINISHED = {ProjectStatus.FUNDED, ProjectStatus.FAILED, ProjectStatus.CLOSED}
+
+
+@dataclass
+class LoadReport:
+    created: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str, *, created: bool) -> None:
+        bucket = self.created if created else self.skipped
+        bucket[kind] = bucket.get(kind, 0) + 1
+
+
+def _user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _party_input(record: dict[str, Any]) -> parties.PartyInput:
+    first_member = record["members"][0]
+    return parties.PartyInput(
+        name=record["name"],
+        uscc=make_uscc(record["uscc_prefix"]),
+        district=record["district"],
+        contact_name=record.get("contact_name", first_member["name"]),
+        contact_phone=record.get("contact_phone", ""),
+        contact_email=first_member["email"],
+        description=record.get("description", ""),
+        community=record.get("community", ""),
+        founded_year=record.get("founded_year"),
+        business_areas=record.get("business_areas", []),
+        industry=record.get("industry", ""),
+        focus_categories=record.get("focus_categories", []),
+        districts_of_interest=record.get("districts_of_interest", []),
+        yearly_budget_yuan=record.get("yearly_budget_yuan"),
+    )
+
+
+def _load_staff(report: LoadReport) -> User:
+    for record in content.STAFF:
+        exists = _user(record["email"]) is not None
+        if not exists:
+            accounts.create_staff(
+                Role(record["role"]),
+                accounts.AccountInput(
+                    email=record["email"], password=content.DEMO_PASSWORD, name=record["name"]
+                ),
+            )
+        report.count("staff", created=not exists)
+    reviewer = _user(content.STAFF[0]["email"])
+    assert reviewer is not None
+    return reviewer
+
+
+def _load_party(
+    record: dict[str, Any], role: Role, reviewer: User, report: LoadReport
+) -> Organization | Company:
+    model = Organization if role == Role.ORG else Company
+    party = db.session.scalar(select(model).where(model.name == record["name"]))
+    kind = "organizations" if role == Role.ORG else "companies"
+    report.count(kind, created=party is None)
+    if party is None:
+        first, *others = record["members"]
+        user = accounts.sign_up(
+            role,
+            accounts.AccountInput(email=first["email"], password=content.DEMO_PASSWORD, name=first["name"]),
+            _party_input(record),
+        )
+        party = user.organization if role == Role.ORG else user.company
+        assert party is not None
+        for member in others:
+            accounts.add_member(
+                party,
+                accounts.AccountInput(
+                    email=member["email"], password=content.DEMO_PASSWORD, name=member["name"]
+                ),
+                actor_id=user.id,
+            )
+        verification = record.get("verification", "verified")
+        if verification == "verified":
+            parties.verify_party(party, staff_id=reviewer.id)
+        elif verification == "rejected":
+            parties.reject_party(party, staff_id=reviewer.id, reason=record["rejection_reason"])
+        if role == Role.ORG and (record.get("grade") or record.get("tier")):
+            valid_until = record.get("grade_valid_until")
+            parties.set_organization_grade(
+                party,
+                grade=record.get("grade"),
+                valid_until=date.fromisoformat(valid_until) if valid_until else None,
+                tier=record.get("tier"),
+                staff_id=reviewer.id,
+            )
+    return party
+
+
+def _project_input(record: dict[str, Any], deadline: date) -> projects.ProjectInput:
+    return projects.ProjectInput(
+        title=record["title"],
+        summary=record["summary"],
+        description=record["description"],
+        category=record["category"],
+        tags=record["tags"],
+        district=record["district"],
+        community=record.get("community", ""),
+        goal_amount=record["goal_yuan"] * 100,
+        deadline=deadline,
+        funding_model=record["funding_model"],
+        beneficiaries=record.get("beneficiaries", 0),
+    )
+
+
+def _backdate(project: Project, days_ago: int, now: datetime) -> None:
+    project.created_at = now - timedelta(days=days_ago + 5)
+    project.submitted_at = now - timedelta(days=days_ago + 3)
+    project.published_at = now - timedelta(days=days_ago + 1)
+
+
+def _add_pledges(
+    project: Project, record: dict[str, Any], companies: dict[str, Company], reviewer: User, now: datetime
+) -> None:
+    for number, item in enumerate(record.get("pledges", []), start=1):
+        company = companies[item["company"]]
+        donor = company.members[0]
+        pledge = pledges.create_offline_pledge(
+            project,
+            company,
+            item["amount_yuan"] * 100,
+            method=PledgeMethod.BANK_TRANSFER,
+            idempotency_key=f"demo-{record['key']}-{number}",
+            actor=donor,
+            note="对公转账",
+        )
+        pledges.confirm_pledge_paid(pledge, staff=reviewer)
+        when = now - timedelta(days=item["days_ago"])
+        pledge.created_at = pledge.paid_at = when
+        for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.pledge_id == pledge.id)):
+            entry.created_at = when
+
+
+def _load_project(
+    record: dict[str, Any],
+    organizations: dict[str, Organization],
+    companies: dict[str, Company],
+    reviewer: User,
+    report: LoadReport,
+) -> None:
+    organization = organizations[record["organization"]]
+    existing = db.session.scalar(
+        select(Project).where(Project.organization_id == organization.id, Project.title == record["title"])
+    )
+    report.count("projects", created=existing is None)
+    if existing is not None:
+        return
+    author = organization.members[0]
+    target = ProjectStatus(record["status"])
+    now = utcnow()
+    days = record["deadline_days"]
+    # Finished projects are run while their deadline is still ahead, then moved into the past.
+    deadline = local_today() + timedelta(days=days if days > 0 else 30)
+    project = projects.create_project(author, _project_input(record, deadline))
+    oldest_pledge = max((item["days_ago"] for item in record.get("pledges", [])), default=3)
+    _backdate(project, oldest_pledge, now)
+    if target == ProjectStatus.CANCELLED:
+        projects.transition_project(project, "cancel", author)
+        return
+    if target == ProjectStatus.DRAFT:
+        return
+    projects.transition_project(project, "submit", author)
+    if target == ProjectStatus.SUBMITTED:
+        return
+    if target == ProjectStatus.RETURNED:
+        projects.transition_project(project, "return", reviewer, reason=record["return_reason"])
+        return
+    projects.transition_project(project, "publish", reviewer)
+    _add_pledges(project, record, companies, reviewer, now)
+    db.session.refresh(project)
+    if record.get("featured") and target == ProjectStatus.PUBLISHED:
+        projects.set_featured(project, reviewer, True)
+    if target in FINISHED:
+        project.deadline = now + timedelta(days=days)
+        action = outcome_at_deadline(
+            FundingModel(project.funding_model), project.raised_amount, project.goal_amount
+        )
+        projects.transition_project(project, action, None)
+        if project.status != target:
+            raise ValueError(f"demo project {record['key']} ended {project.status}, expected {target}")
+        project.ended_at = project.deadline
+
+
+def load_demo() -> LoadReport:
+    """Load everything in one transaction (the caller commits)."""
+    report = LoadReport()
+    reviewer = _load_staff(report)
+    organizations = {
+        record["key"]: _load_party(record, Role.ORG, reviewer, report) for record in content.ORGANIZATIONS
+    }
+    companies = {
+        record["key"]: _load_party(record, Role.COMPANY, reviewer, report) for record in content.COMPANIES
+    }
+    db.session.flush()
+    for record in content.PROJECTS:
+        _load_project(record, organizations, companies, reviewer, report)  # type: ignore[arg-type]
+    db.session.flush()
+    return report
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(role, e-mail, who) for the README and the command's output."""
+    logins = [(record["role"], record["email"], record["name"]) for record in content.STAFF]
+    first_org = content.ORGANIZATIONS[0]
+    logins.append(("org", first_org["members"][0]["email"], first_org["name"]))
+    first_company = content.COMPANIES[0]
+    logins.append(("company", first_company["members"][0]["email"], first_company["name"]))
+    return logins

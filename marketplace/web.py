@@ -1,0 +1,213 @@
+"""Request-level plumbing shared by every page and endpoint: locale, login loading,
+security headers, request ids, template helpers and error rendering."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask_babel import get_locale, gettext
+from flask_login import AnonymousUserMixin
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from marketplace.errors import DomainError
+from marketplace.messages import Msg
+from marketplace.money import format_fen, progress_percent
+from marketplace.timeutil import to_local
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_COOKIE = "lang"
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; "
+    "object-src 'none'; frame-ancestors 'none'"
+)
+
+
+def select_locale() -> str:
+    """Chinese unless the visitor chose English (cookie) or an API client asks for it."""
+    supported = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in supported:
+        return chosen
+    if is_api_request():
+        return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def translate(message: Any) -> str:
+    """Render a domain message in the visitor's language."""
+    if isinstance(message, Msg):
+        translated = gettext(message.msgid)
+        return translated % message.params if message.params else translated
+    return gettext(message) if isinstance(message, str) and message else str(message or "")
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_payload(code: str, message: Any, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "error": {
+            "code": code,
+            "message": translate(message),
+            "fields": {name: translate(reason) for name, reason in (fields or {}).items()},
+        }
+    }
+
+
+def json_error(status: int, code: str, message: Any, fields: dict[str, Any] | None = None) -> Response:
+    response = jsonify(error_payload(code, message, fields))
+    response.status_code = status
+    return response
+
+
+class AnonymousUser(AnonymousUserMixin):
+    role = None
+    is_staff = False
+    organization_id = None
+    company_id = None
+    id = None
+
+
+def init_app(app: Flask) -> None:
+    from marketplace.extensions import login_manager
+
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = Msg("请先登录后再继续")
+    login_manager.login_message_category = "info"
+    login_manager.anonymous_user = AnonymousUser
+    login_manager.user_loader(_load_user)
+    login_manager.unauthorized_handler(_unauthorized)
+
+    app.before_request(_assign_request_id)
+    app.after_request(_security_headers)
+    _register_template_helpers(app)
+    _register_error_handlers(app)
+
+
+def _load_user(session_id: str) -> Any:
+    from marketplace.accounts.models import User
+    from marketplace.extensions import db
+
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    # A password change bumps the version, which logs out every other session.
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+def _unauthorized() -> Any:
+    from flask import flash, redirect, url_for
+
+    if is_api_request():
+        return json_error(401, "unauthorized", Msg("请先登录"))
+    flash(translate(Msg("请先登录后再继续")), "info")
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming[:64] if incoming.isascii() and incoming else secrets.token_hex(8)
+
+
+def _security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config.get("HSTS"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if getattr(g, "request_id", None):
+        headers.setdefault("X-Request-Id", g.request_id)
+    return response
+
+
+def _register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["fen"] = format_fen
+    app.jinja_env.filters["percent_of"] = progress_percent
+    app.jinja_env.filters["t"] = translate
+    app.jinja_env.filters["local_date"] = lambda moment: (
+        to_local(moment).strftime("%Y-%m-%d") if moment else ""
+    )
+    app.jinja_env.filters["local_datetime"] = lambda moment: (
+        to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+    )
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"current_locale": str(get_locale() or "zh")}
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError) -> Any:
+        if is_api_request():
+            return json_error(error.status, error.code, error.message, error.fields)
+        if error.status == 401:
+            return _unauthorized()
+        template = f"errors/{error.status}.html" if error.status in (400, 403, 404) else "errors/400.html"
+        return render_template(template, message=translate(error.message)), error.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError) -> Any:
+        message = Msg("页面已过期或缺少安全校验，请刷新页面后重试")
+        if is_api_request():
+            return json_error(400, "csrf_failed", message)
+        return render_template("errors/400.html", message=translate(message)), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        if is_api_request():
+            return json_error(
+                status, _HTTP_CODES.get(status, "http_error"), _HTTP_MESSAGES.get(status, error.name)
+            )
+        template = f"errors/{status}.html" if status in (400, 403, 404, 413, 429) else "errors/400.html"
+        return render_template(template, message=translate(_HTTP_MESSAGES.get(status, error.name))), status
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Any:
+        from marketplace.extensions import db
+
+        db.session.rollback()
+        log.exception("unhandled error (request id %s)", getattr(g, "request_id", "-"))
+        message = Msg("服务器开小差了，请稍后再试")
+        if is_api_request():
+            return json_error(500, "internal_error", message)
+        return render_template("errors/500.html", message=translate(message)), 500
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+_HTTP_MESSAGES = {
+    400: Msg("请求格式有误"),
+    401: Msg("请先登录"),
+    403: Msg("您没有权限执行此操作"),
+    404: Msg("找不到该页面或内容"),
+    405: Msg("不支持该请求方法"),
+    409: Msg("当前状态下不能执行此操作"),
+    413: Msg("上传的内容太大"),
+    415: Msg("请求内容类型不受支持，请使用 application/json"),
+    429: Msg("操作过于频繁，请稍后再试"),
+}

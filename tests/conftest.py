@@ -1,0 +1,144 @@
+"""Shared fixtures. The suite runs on SQLite by default and on PostgreSQL when
+MARKETPLACE_TEST_DATABASE_URL points at an (empty) PostgreSQL database.
+
+The schema is built once per run by the real Alembic migrations; every test then starts from
+empty tables (reference data — categories and districts — stays).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from marketplace import create_app
+from marketplace.extensions import db
+from tests import factories
+
+REFERENCE_TABLES = {"categories", "districts", "alembic_version"}
+
+
+def _test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        # Cheap hashing keeps the suite fast; production uses the argon2 defaults.
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_COST": 8,
+        # Fail loudly if a test forgets to replace an outside service.
+        "STRIPE_SECRET_KEY": None,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 0,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("MARKETPLACE_TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    app = create_app(_test_config(url, tmp_path_factory.mktemp("migrate")))
+    with app.app_context():
+        from flask_migrate import downgrade, upgrade
+
+        # Start from nothing even when a PostgreSQL database is reused between runs.
+        upgrade()
+        downgrade(revision="base")
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    tables = [table for table in reversed(db.metadata.sorted_tables) if table.name not in REFERENCE_TABLES]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(_test_config(database_url, tmp_path))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    _empty_tables(database_url)
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
+    """Build an app with extra settings (e.g. CSRF or rate limits switched on)."""
+    built: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        app = create_app(_test_config(database_url, tmp_path, **overrides))
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    _empty_tables(database_url)
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """An application context for calling operations and queries directly."""
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient):
+        self._client = client
+
+    def login(self, email: str, password: str = factories.PASSWORD) -> Any:
+        return self._client.post("/login", data={"email": email, "password": password})
+
+    def logout(self) -> Any:
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def world(app: Flask) -> factories.World:
+    """A small cast: two organizations with members, a company, staff and an admin, and a few projects."""
+    with app.app_context():
+        return factories.build_world()

@@ -1,0 +1,181 @@
+"""Small factory functions that go through the real operations and commit, like a request would."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from marketplace.accounts import operations as accounts
+from marketplace.accounts.models import Role, User
+from marketplace.extensions import db
+from marketplace.parties.operations import PartyInput
+from marketplace.parties.uscc import make_uscc
+from marketplace.projects import operations as projects
+from marketplace.projects.models import Project
+from marketplace.projects.operations import ProjectInput
+from marketplace.timeutil import local_today
+
+PASSWORD = "Correct-Horse-42"
+_sequence = itertools.count(1)
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def unique_uscc(prefix: str = "52330302") -> str:
+    """A valid 统一社会信用代码 that no other factory call returns."""
+    number = next(_sequence)
+    body = ""
+    for _ in range(9):
+        number, digit = divmod(number, len(_USCC_CHARS))
+        body = _USCC_CHARS[digit] + body
+    return make_uscc(prefix + body)
+
+
+def org_member(
+    *, verified: bool = True, name: str | None = None, email: str | None = None, district: str = "鹿城区"
+) -> User:
+    n = next(_sequence)
+    user = accounts.sign_up(
+        Role.ORG,
+        accounts.AccountInput(email=email or f"org{n}@example.cn", password=PASSWORD, name=f"组织成员{n}"),
+        PartyInput(
+            name=name or f"测试公益服务中心{n}",
+            uscc=unique_uscc("52330302"),
+            district=district,
+            contact_name=f"联系人{n}",
+            contact_phone="13857712345",
+            contact_email=f"contact{n}@example.cn",
+            business_areas=["elderly"],
+        ),
+        verified=verified,
+    )
+    db.session.commit()
+    return user
+
+
+def company_member(*, verified: bool = True, name: str | None = None, email: str | None = None) -> User:
+    n = next(_sequence)
+    user = accounts.sign_up(
+        Role.COMPANY,
+        accounts.AccountInput(
+            email=email or f"company{n}@example.cn", password=PASSWORD, name=f"企业成员{n}"
+        ),
+        PartyInput(
+            name=name or f"温州测试实业有限公司{n}",
+            uscc=unique_uscc("91330302"),
+            district="鹿城区",
+            contact_name=f"联系人{n}",
+            contact_phone="13857712345",
+            contact_email=f"company-contact{n}@example.cn",
+            industry="制造业",
+            focus_categories=["children"],
+        ),
+        verified=verified,
+    )
+    db.session.commit()
+    return user
+
+
+def staff(*, role: Role = Role.STAFF, email: str | None = None) -> User:
+    n = next(_sequence)
+    user = accounts.create_staff(
+        role,
+        accounts.AccountInput(email=email or f"staff{n}@example.cn", password=PASSWORD, name=f"团区委{n}"),
+    )
+    db.session.commit()
+    return user
+
+
+def project_input(**overrides: Any) -> ProjectInput:
+    values: dict[str, Any] = {
+        "title": "四点钟课堂：外来务工子女课后托管",
+        "summary": "为五马街道外来务工家庭的孩子提供放学后的安全看护和作业辅导。",
+        "description": "## 项目背景\n\n很多孩子放学后无人看护。\n\n- 志愿者补贴\n- 教材文具",
+        "category": "children",
+        "tags": ["四点钟课堂", "留守儿童"],
+        "district": "鹿城区",
+        "community": "五马街道",
+        "goal_yuan": "20000",
+        "deadline": local_today() + timedelta(days=30),
+        "funding_model": "all_or_nothing",
+        "beneficiaries": 60,
+    }
+    values.update(overrides)
+    return ProjectInput(**values)
+
+
+def project(owner: User, *, status: str = "draft", reviewer: User | None = None, **overrides: Any) -> Project:
+    """A project taken through the real workflow up to `status` (draft, submitted, returned, published,
+    cancelled)."""
+    item = projects.create_project(owner, project_input(**overrides))
+    steps = {
+        "draft": [],
+        "submitted": [("submit", owner)],
+        "returned": [("submit", owner), ("return", reviewer)],
+        "published": [("submit", owner), ("publish", reviewer)],
+        "cancelled": [("cancel", owner)],
+    }[status]
+    for action, actor in steps:
+        if actor is None:
+            actor = reviewer = staff()
+        projects.transition_project(
+            item, action, actor, reason="请补充预算明细" if action == "return" else None
+        )
+    db.session.commit()
+    return item
+
+
+@dataclass(frozen=True)
+class World:
+    """Plain ids and e-mails (not ORM objects) so tests can use them outside an app context."""
+
+    org_email: str
+    organization_id: int
+    other_org_email: str
+    other_organization_id: int
+    company_email: str
+    company_id: int
+    staff_email: str
+    admin_email: str
+    draft_id: int
+    submitted_id: int
+    published_id: int
+    other_draft_id: int
+
+    def email_for(self, who: str) -> str | None:
+        """The login for a role name used in access-control matrices (None for anonymous)."""
+        return {
+            "anonymous": None,
+            "org": self.org_email,
+            "other_org": self.other_org_email,
+            "company": self.company_email,
+            "staff": self.staff_email,
+            "admin": self.admin_email,
+        }[who]
+
+
+def build_world() -> World:
+    org_user = org_member()
+    other = org_member()
+    company = company_member()
+    staff_user = staff()
+    admin = staff(role=Role.ADMIN)
+    world = World(
+        org_email=org_user.email,
+        organization_id=org_user.organization_id,
+        other_org_email=other.email,
+        other_organization_id=other.organization_id,
+        company_email=company.email,
+        company_id=company.company_id,
+        staff_email=staff_user.email,
+        admin_email=admin.email,
+        draft_id=project(org_user, title="草稿项目：社区图书角").id,
+        submitted_id=project(org_user, status="submitted", title="待审核项目：长者助餐").id,
+        published_id=project(
+            org_user, status="published", reviewer=staff_user, title="已发布项目：防溺水安全课"
+        ).id,
+        other_draft_id=project(other, title="别家的草稿：垃圾分类宣传").id,
+    )
+    db.session.commit()
+    return world
