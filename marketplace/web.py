@@ -150,6 +150,19 @@ def _register_template_helpers(app: Flask) -> None:
         return {"current_locale": str(get_locale() or "zh")}
 
 
+_PAGE_TEMPLATES = {400, 403, 404, 413, 429}
+_PAGE_TITLES = {405: Msg("不支持该操作"), 409: Msg("暂时不能这样操作"), 422: Msg("提交的内容有误")}
+
+
+def _error_page(status: int, message: Any) -> Response:
+    """The friendly HTML page for an error status, with the specific reason when there is one."""
+    template = f"errors/{status}.html" if status in _PAGE_TEMPLATES else "errors/error.html"
+    html = render_template(
+        template, status=status, title=translate(_PAGE_TITLES.get(status, "")), message=translate(message)
+    )
+    return Response(html, status=status)
+
+
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError) -> Any:
@@ -157,25 +170,28 @@ def _register_error_handlers(app: Flask) -> None:
             return json_error(error.status, error.code, error.message, error.fields)
         if error.status == 401:
             return _unauthorized()
-        template = f"errors/{error.status}.html" if error.status in (400, 403, 404) else "errors/400.html"
-        return render_template(template, message=translate(error.message)), error.status
+        return _error_page(error.status, error.message)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError) -> Any:
         message = Msg("页面已过期或缺少安全校验，请刷新页面后重试")
         if is_api_request():
             return json_error(400, "csrf_failed", message)
-        return render_template("errors/400.html", message=translate(message)), 400
+        return _error_page(400, message)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
         status = error.code or 500
+        message = _HTTP_MESSAGES.get(status, error.name)
         if is_api_request():
-            return json_error(
-                status, _HTTP_CODES.get(status, "http_error"), _HTTP_MESSAGES.get(status, error.name)
-            )
-        template = f"errors/{status}.html" if status in (400, 403, 404, 413, 429) else "errors/400.html"
-        return render_template(template, message=translate(_HTTP_MESSAGES.get(status, error.name))), status
+            response = json_error(status, _HTTP_CODES.get(status, "http_error"), message)
+        else:
+            response = _error_page(status, message)
+        # Keep what the protocol needs, e.g. `Allow` on 405 and `Retry-After` on 429.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:

@@ -93,7 +93,9 @@ def create_user(
         click.echo(f"已创建{user.role_label}账号 {user.email}，所属「{party_name}」已认证。")
         return
     if party_name or uscc or district or business_areas:
-        raise click.UsageError("staff 和 admin 账号不属于任何组织或企业，请去掉 --party-name / --uscc / --district")
+        raise click.UsageError(
+            "staff 和 admin 账号不属于任何组织或企业，请去掉 --party-name / --uscc / --district"
+        )
     try:
         user = operations.create_staff(chosen, account)
     except DomainError as error:

@@ -11,11 +11,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired
 
 from marketplace.accounts.operations import AccountInput
 from marketplace.forms import strip_filter
-from marketplace.parties.forms import Required, category_choices, district_choices
+from marketplace.parties.forms import Filled, Required, category_choices, district_choices
 from marketplace.parties.operations import PartyInput
 
 
@@ -34,11 +33,13 @@ class _SignUpForm(FlaskForm):
         render_kw={"maxlength": 24, "autocomplete": "off", "spellcheck": "false"},
     )
     district = SelectField(_l("所在区县"), validate_choice=False, validators=[Required()])
-    name = StringField(_l("联系人姓名"), filters=[strip_filter], validators=[Required()], render_kw={"autocomplete": "name"})
+    name = StringField(
+        _l("联系人姓名"), filters=[strip_filter], validators=[Required()], render_kw={"autocomplete": "name"}
+    )
     contact_phone = StringField(
         _l("联系电话"),
         filters=[strip_filter],
-        validators=[DataRequired(message=_l("请填写联系电话"))],
+        validators=[Filled(message=_l("请填写联系电话"))],
         render_kw={"autocomplete": "tel", "inputmode": "tel"},
     )
     email = EmailField(
@@ -53,7 +54,9 @@ class _SignUpForm(FlaskForm):
         self.district.choices = [("", _l("请选择区县")), *district_choices()]
 
     def account_input(self) -> AccountInput:
-        return AccountInput(email=self.email.data or "", password=self.password.data or "", name=self.name.data or "")
+        return AccountInput(
+            email=self.email.data or "", password=self.password.data or "", name=self.name.data or ""
+        )
 
     def _party_common(self) -> dict[str, Any]:
         # The person signing up is the party's first contact.
@@ -71,7 +74,7 @@ class OrganizationSignUpForm(_SignUpForm):
     business_areas = SelectMultipleField(
         _l("服务领域（可多选）"),
         validate_choice=False,
-        validators=[DataRequired(message=_l("请至少选择一个服务领域"))],
+        validators=[Filled(message=_l("请至少选择一个服务领域"))],
     )
     community = StringField(_l("街道 / 社区"), filters=[strip_filter], render_kw={"maxlength": 100})
 

@@ -103,7 +103,9 @@ def sign_up(
             new_party = parties.new_organization(party) if role == Role.ORG else parties.new_company(party)
     except DomainError as error:
         # Both parts have a "name" (the person's and the party's): keep both reasons apart.
-        errors.update({("party_name" if key == "name" else key): reason for key, reason in error.fields.items()})
+        errors.update(
+            {("party_name" if key == "name" else key): reason for key, reason in error.fields.items()}
+        )
     if errors or new_party is None:
         if new_party is not None:
             db.session.expunge(new_party)

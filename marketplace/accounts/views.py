@@ -120,7 +120,10 @@ def _sign_up(role: Role, form_class: type[OrganizationSignUpForm | CompanySignUp
     _start_session(user)
     flash(
         translate(
-            Msg("注册成功！「%(party)s」正在等待团区委认证，认证通过后即可发布项目或参与资助。", party=user.party.name)
+            Msg(
+                "注册成功！「%(party)s」正在等待团区委认证，认证通过后即可发布项目或参与资助。",
+                party=user.party.name,
+            )
         ),
         "success",
     )
@@ -145,7 +148,10 @@ def change_password() -> Any:
         remembered = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
         try:
             operations.change_password(
-                user, form.current_password.data or "", form.new_password.data or "", form.confirmation.data or ""
+                user,
+                form.current_password.data or "",
+                form.new_password.data or "",
+                form.confirmation.data or "",
             )
         except DomainError as error:
             db.session.rollback()

@@ -69,7 +69,7 @@ def json_object() -> dict[str, Any]:
         raise UnsupportedMediaType()
     try:
         body = request.get_json(force=False, silent=False, cache=True)
-    except WerkzeugBadRequest:
+    except (WerkzeugBadRequest, RecursionError):  # RecursionError: absurdly deep nesting
         raise BadRequest.on("body", Msg("请求体不是有效的 JSON"))
     if not isinstance(body, dict):
         raise BadRequest.on("body", Msg("请求体必须是 JSON 对象"))

@@ -1,3 +1,239 @@
-from flask import Blueprint
+"""One dashboard per role: organizations see their projects, companies their profile and
+recommended projects, staff their queues and the latest audit events."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import case, func, select
+
+from marketplace.accounts.models import Role, User
+from marketplace.audit import AuditEvent
+from marketplace.authz import login_required_any
+from marketplace.extensions import db
+from marketplace.messages import Msg
+from marketplace.parties import queries as party_queries
+from marketplace.parties.models import Company, Organization
+from marketplace.parties.operations import pending_counts
+from marketplace.projects.models import Project
+from marketplace.projects.states import EDITABLE_STATUSES, STATUS_LABELS, ProjectStatus
 
 bp = Blueprint("dashboard", __name__)
+
+# The order an organization works through its projects.
+STATUS_ORDER = (
+    ProjectStatus.RETURNED,
+    ProjectStatus.DRAFT,
+    ProjectStatus.SUBMITTED,
+    ProjectStatus.PUBLISHED,
+    ProjectStatus.FUNDED,
+    ProjectStatus.CLOSED,
+    ProjectStatus.FAILED,
+    ProjectStatus.CANCELLED,
+)
+RECOMMENDED_LIMIT = 6
+AUDIT_LIMIT = 15
+# Logins are audited for security reviews; on the dashboard they would drown the decisions.
+_QUIET_ACTIONS = ("account.logged_in", "account.login_failed")
+
+AUDIT_ACTION_LABELS: dict[str, Msg] = {
+    "account.signed_up": Msg("注册账号"),
+    "account.staff_created": Msg("创建工作人员账号"),
+    "account.member_added": Msg("添加团队成员"),
+    "account.password_changed": Msg("修改密码"),
+    "account.token_issued": Msg("创建 API 令牌"),
+    "account.token_revoked": Msg("撤销 API 令牌"),
+    "party.verified": Msg("认证通过"),
+    "party.rejected": Msg("认证未通过"),
+    "party.resubmitted": Msg("重新提交认证"),
+    "party.profile_updated": Msg("更新资料"),
+    "organization.graded": Msg("评定等级"),
+    "project.created": Msg("创建项目"),
+    "project.updated": Msg("修改项目"),
+    "project.submit": Msg("提交项目审核"),
+    "project.revise": Msg("重新编辑项目"),
+    "project.publish": Msg("发布项目"),
+    "project.return": Msg("退回项目"),
+    "project.cancel": Msg("取消项目"),
+    "project.fund": Msg("项目筹款成功"),
+    "project.fail": Msg("项目未达成目标"),
+    "project.close": Msg("项目结束"),
+}
+
+
+@bp.route("/dashboard")
+@login_required_any
+def home() -> Any:
+    if current_user.is_staff:
+        return _staff_dashboard()
+    if current_user.role == Role.ORG:
+        return _organization_dashboard(current_user.organization)
+    return _company_dashboard(current_user.company)
+
+
+# ───────────── organization ─────────────
+
+
+def _organization_dashboard(organization: Organization) -> Any:
+    projects = db.session.scalars(
+        select(Project)
+        .where(Project.organization_id == organization.id)
+        .order_by(Project.updated_at.desc(), Project.id.desc())
+    ).all()
+    by_status: dict[str, list[Project]] = defaultdict(list)
+    for project in projects:
+        by_status[project.status].append(project)
+    groups = [
+        (status, STATUS_LABELS[status], by_status[status]) for status in STATUS_ORDER if by_status[status]
+    ]
+    return render_template(
+        "dashboard/organization.html",
+        organization=organization,
+        groups=groups,
+        counts={status: len(items) for status, items in by_status.items()},
+        total=len(projects),
+        raised=sum(project.raised_amount for project in projects),
+        supporters=sum(project.supporters_count for project in projects),
+        editable=set(EDITABLE_STATUSES),
+    )
+
+
+# ───────────── company ─────────────
+
+
+def _company_dashboard(company: Company) -> Any:
+    return render_template(
+        "dashboard/company.html",
+        company=company,
+        recommended=recommended_projects(company),
+        member_count=len(party_queries.party_members(company)),
+    )
+
+
+def recommended_projects(company: Company, limit: int = RECOMMENDED_LIMIT) -> list[Project]:
+    """Published projects in the company's focus categories, its districts first, closing soonest first.
+
+    A company that chose no focus yet sees the projects closing soonest.
+    """
+    query = select(Project).where(Project.status == ProjectStatus.PUBLISHED)
+    category_ids = [category.id for category in company.focus_categories]
+    if category_ids:
+        query = query.where(Project.category_id.in_(category_ids))
+    districts = [district.name for district in company.districts_of_interest]
+    order: list[Any] = []
+    if districts:
+        order.append(case((Project.district.in_(districts), 0), else_=1))
+    order += [Project.deadline, Project.id]
+    return list(db.session.scalars(query.order_by(*order).limit(limit)))
+
+
+# ───────────── staff ─────────────
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    created_at: datetime
+    actor: str
+    action: str
+    subject: str
+    subject_url: str | None
+
+
+def _staff_dashboard() -> Any:
+    pending = pending_counts()
+    awaiting_review = (
+        db.session.scalar(
+            select(func.count()).select_from(Project).where(Project.status == ProjectStatus.SUBMITTED)
+        )
+        or 0
+    )
+    published = (
+        db.session.scalar(
+            select(func.count()).select_from(Project).where(Project.status == ProjectStatus.PUBLISHED)
+        )
+        or 0
+    )
+    return render_template(
+        "dashboard/staff.html",
+        pending=pending,
+        pending_total=pending["organizations"] + pending["companies"],
+        awaiting_review=awaiting_review,
+        published=published,
+        audit_lines=latest_audit_lines(),
+    )
+
+
+def latest_audit_lines(limit: int = AUDIT_LIMIT) -> list[AuditLine]:
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action.not_in(_QUIET_ACTIONS))
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+    names = _subject_names(events)
+    actors = names.get("User", {})
+    lines = []
+    for event in events:
+        label = AUDIT_ACTION_LABELS.get(event.action)
+        subject, url = _subject(event, names)
+        party = (event.payload or {}).get("party") if isinstance(event.payload, dict) else None
+        if party and isinstance(party, str):
+            subject = f"{subject}（{party}）" if subject else party
+        lines.append(
+            AuditLine(
+                created_at=event.created_at,
+                actor=actors.get(event.actor_id or 0, ("", None))[0] if event.actor_id else "",
+                action=label if label is not None else event.action,
+                subject=subject,
+                subject_url=url,
+            )
+        )
+    return lines
+
+
+_SUBJECT_MODELS: dict[str, tuple[Any, Any]] = {
+    "User": (User, User.name),
+    "Organization": (Organization, Organization.name),
+    "Company": (Company, Company.name),
+    "Project": (Project, Project.title),
+}
+
+
+def _subject_names(events: Any) -> dict[str, dict[int, tuple[str, str | None]]]:
+    """Names (and page links) of every subject and actor, one query per kind."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for event in events:
+        if event.subject_type in _SUBJECT_MODELS and event.subject_id:
+            wanted[event.subject_type].add(event.subject_id)
+        if event.actor_id:
+            wanted["User"].add(event.actor_id)
+    names: dict[str, dict[int, tuple[str, str | None]]] = {}
+    for kind, ids in wanted.items():
+        model, column = _SUBJECT_MODELS[kind]
+        rows = db.session.execute(select(model.id, column).where(model.id.in_(ids))).all()
+        names[kind] = {row_id: (name, _subject_url(kind, row_id)) for row_id, name in rows}
+    return names
+
+
+def _subject_url(kind: str, subject_id: int) -> str | None:
+    if kind == "Organization":
+        return url_for("parties.organization", organization_id=subject_id)
+    if kind == "Company":
+        return url_for("parties.company", company_id=subject_id)
+    if kind == "Project":
+        return url_for("projects.detail", project_id=subject_id)
+    return None
+
+
+def _subject(
+    event: AuditEvent, names: dict[str, dict[int, tuple[str, str | None]]]
+) -> tuple[str, str | None]:
+    if not event.subject_type or not event.subject_id:
+        return "", None
+    found = names.get(event.subject_type, {}).get(event.subject_id)
+    return found if found else (f"{event.subject_type} #{event.subject_id}", None)

@@ -31,11 +31,16 @@ UPLOAD_CACHE_SECONDS = 365 * 24 * 3600
 
 @bp.get("/")
 def home() -> Any:
+    # Each project appears once on the page: featured first, then closing soon, then the newest.
+    featured = queries.featured_projects(limit=3)
+    shown = {project.id for project in featured}
+    closing_soon = queries.closing_soon_projects(limit=3, exclude=shown)
+    shown |= {project.id for project in closing_soon}
     return render_template(
         "main/home.html",
-        featured=queries.featured_projects(limit=3),
-        closing_soon=queries.closing_soon_projects(limit=3),
-        newest=queries.newest_projects(limit=6),
+        featured=featured,
+        closing_soon=closing_soon,
+        newest=queries.newest_projects(limit=6, exclude=shown),
         stats=queries.platform_stats(),
         category_shortcuts=queries.category_shortcuts(),
         english=str(get_locale() or "zh") == "en",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -18,7 +18,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Optional
+from wtforms.validators import DataRequired, Optional, StopValidation
 
 from marketplace.accounts.operations import AccountInput
 from marketplace.extensions import db
@@ -30,10 +30,20 @@ from marketplace.taxonomy.models import Category, District
 from marketplace.web import translate
 
 
+class Filled(DataRequired):
+    """``DataRequired`` whose message is plain text, so templates can treat it as a string."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        try:
+            super().__call__(form, field)
+        except StopValidation as stop:
+            raise StopValidation(str(stop.args[0]) if stop.args else "") from None
+
+
 class Required:
     """Marks a field as required (asterisk, ``required`` attribute); the operation checks it."""
 
-    field_flags = {"required": True}
+    field_flags: ClassVar[dict[str, bool]] = {"required": True}
 
     def __call__(self, form: Any, field: Any) -> None:
         return None
@@ -167,15 +177,20 @@ PROFILE_ALIASES = {"yearly_budget": "yearly_budget_yuan"}
 class MemberForm(FlaskForm):
     """A colleague joining the same organization or company."""
 
-    name = StringField(_l("姓名"), filters=[strip_filter], validators=[Required()], render_kw={"maxlength": 50})
-    email = EmailField(_l("登录邮箱"), filters=[strip_filter], validators=[Required()],
-                       render_kw={"autocomplete": "off"})
+    name = StringField(
+        _l("姓名"), filters=[strip_filter], validators=[Required()], render_kw={"maxlength": 50}
+    )
+    email = EmailField(
+        _l("登录邮箱"), filters=[strip_filter], validators=[Required()], render_kw={"autocomplete": "off"}
+    )
     password = PasswordField(
         _l("初始密码"), validators=[Required()], render_kw={"autocomplete": "new-password", "minlength": 10}
     )
 
     def account_input(self) -> AccountInput:
-        return AccountInput(email=self.email.data or "", password=self.password.data or "", name=self.name.data or "")
+        return AccountInput(
+            email=self.email.data or "", password=self.password.data or "", name=self.name.data or ""
+        )
 
 
 class DecisionForm(FlaskForm):
@@ -193,7 +208,10 @@ class GradeForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.grade.choices = [("", _l("暂未评级")), *((grade, f"{grade[1]}A") for grade in reversed(GRADES))]
-        self.tier.choices = [("", _l("无")), *((tier.value, translate(label)) for tier, label in TIER_LABELS.items())]
+        self.tier.choices = [
+            ("", _l("无")),
+            *((tier.value, translate(label)) for tier, label in TIER_LABELS.items()),
+        ]
 
     @staticmethod
     def data_from(organization: Organization) -> dict[str, Any]:

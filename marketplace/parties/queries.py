@@ -27,7 +27,10 @@ from marketplace.projects.states import PUBLIC_STATUSES
 from marketplace.taxonomy.models import Category
 from marketplace.timeutil import local_today
 
-PARTY_MODELS: dict[str, type[Organization] | type[Company]] = {"organization": Organization, "company": Company}
+PARTY_MODELS: dict[str, type[Organization] | type[Company]] = {
+    "organization": Organization,
+    "company": Company,
+}
 ORGANIZATIONS_PER_PAGE = 12
 # "A3+" lists every organization graded 3A or better (they get policy priority).
 GRADE_FILTERS = (*GRADES, "A3+")
@@ -164,7 +167,8 @@ def recent_decisions(limit: int = 15) -> list[Decision]:
 def _user_names(user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).tuples().all())
+    rows = db.session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all()
+    return {user_id: name for user_id, name in rows}
 
 
 def party_members(party: Organization | Company) -> list[User]:

@@ -7,7 +7,7 @@ audit events, the view commits once on success and rolls back on a domain error.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -81,8 +81,7 @@ def organizations() -> Any:
 @bp.route("/organizations/<int:organization_id>")
 def organization(organization_id: int) -> Any:
     party = queries.visible_party("organization", organization_id, current_user)
-    assert isinstance(party, Organization)
-    return _render_organization(party)
+    return _render_organization(cast(Organization, party))
 
 
 def _render_organization(party: Organization, grade_form: GradeForm | None = None, status: int = 200) -> Any:
@@ -170,13 +169,13 @@ def decide_verification(kind: str, party_id: int) -> Any:
         abort(404)
     form = DecisionForm()
     action = form.action.data
+    if action not in ("verify", "reject"):
+        raise BadRequest.on("action", Msg("未知的操作"))
     try:
         if action == "verify":
             operations.verify_party(party, staff_id=current_user.id)
-        elif action == "reject":
-            operations.reject_party(party, staff_id=current_user.id, reason=form.reason.data or "")
         else:
-            raise BadRequest.on("action", Msg("未知的操作"))
+            operations.reject_party(party, staff_id=current_user.id, reason=form.reason.data or "")
     except DomainError as error:
         db.session.rollback()
         if error.status != 422:
@@ -283,7 +282,13 @@ def members() -> Any:
                 populate_errors(form, error)
             else:
                 db.session.commit()
-                _flash(Msg("已添加同事 %(name)s，对方可以用 %(email)s 和初始密码登录", name=user.name, email=user.email))
+                _flash(
+                    Msg(
+                        "已添加同事 %(name)s，对方可以用 %(email)s 和初始密码登录",
+                        name=user.name,
+                        email=user.email,
+                    )
+                )
                 return redirect(url_for("parties.members"))
     return (
         render_template(
@@ -301,4 +306,3 @@ def _party_url(party: Organization | Company) -> str:
     if isinstance(party, Organization):
         return url_for("parties.organization", organization_id=party.id)
     return url_for("parties.company", company_id=party.id)
-

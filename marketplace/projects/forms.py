@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateInput, NumberInput, URLInput
 
 from marketplace.forms import strip_filter
@@ -100,8 +100,8 @@ class ProjectForm(FlaskForm):
         validators=[MarkRequired()],
         validate_choice=False,
         choices=[
-            (FundingModel.ALL_OR_NOTHING.value, _l("全有或全无")),
-            (FundingModel.KEEP_IT_ALL.value, _l("筹多少用多少")),
+            SelectChoice(FundingModel.ALL_OR_NOTHING.value, _l("全有或全无")),
+            SelectChoice(FundingModel.KEEP_IT_ALL.value, _l("筹多少用多少")),
         ],
     )
     beneficiaries = StringField(
@@ -126,12 +126,14 @@ class ProjectForm(FlaskForm):
     def set_choices(
         self, categories: Iterable[Category], districts: Iterable[District], *, english: bool
     ) -> None:
-        placeholder = [("", str(_l("请选择")))]
+        placeholder = [SelectChoice("", _l("请选择"))]
         self.category.choices = placeholder + [
-            (category.slug, category.name_en if english else category.name) for category in categories
+            SelectChoice(category.slug, category.name_en if english else category.name)
+            for category in categories
         ]
         self.district.choices = placeholder + [
-            (district.name, district.name_en if english else district.name) for district in districts
+            SelectChoice(district.name, district.name_en if english else district.name)
+            for district in districts
         ]
 
     def set_deadline_bounds(self, today: date | None = None) -> None:
@@ -187,6 +189,7 @@ class TransitionForm(FlaskForm):
     action = HiddenField()
     reason = TextAreaField(
         _l("退回原因"),
+        validators=[MarkRequired()],
         filters=[strip_filter],
         render_kw={"maxlength": 500, "rows": 3},
         description=_l("会显示给发起组织，请写明需要修改的地方"),

@@ -38,6 +38,7 @@ from marketplace.uploads import store_image
 TITLE_MAX, SUMMARY_MAX, DESCRIPTION_MAX = 60, 140, 20000
 MAX_TAGS, TAG_MAX = 8, 12
 MAX_BENEFICIARIES = 10_000_000
+REASON_MAX = 500
 _TAG_SEPARATORS = re.compile(r"[,，、;；\s]+")
 
 
@@ -309,6 +310,8 @@ def transition_project(
 ) -> Project:
     """Move a project along its lifecycle. `user=None` is the system (the deadline job)."""
     actor = _actor_for(project, user)
+    if reason is not None and len(reason.strip()) > REASON_MAX:
+        raise DomainError.on("reason", Msg("原因不能超过 %(n)d 个字", n=REASON_MAX))
     try:
         chosen = ProjectAction(action)
     except ValueError:
@@ -350,7 +353,7 @@ def transition_project(
             from_status=source,
             to_status=target,
             actor_id=user.id if user else None,
-            reason=(reason or "").strip()[:500] or None,
+            reason=(reason or "").strip() or None,
         )
     )
     db.session.flush()

@@ -5,7 +5,7 @@ Views never build SQL themselves; everything a page lists comes from here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -140,13 +140,17 @@ def featured_projects(limit: int = 3) -> Sequence[Project]:
     return db.session.scalars(query.limit(limit)).all()
 
 
-def closing_soon_projects(limit: int = 3) -> Sequence[Project]:
+def closing_soon_projects(limit: int = 3, *, exclude: Collection[int] = ()) -> Sequence[Project]:
     query = _published().where(Project.deadline > utcnow()).order_by(Project.deadline.asc(), Project.id)
+    if exclude:
+        query = query.where(Project.id.not_in(list(exclude)))
     return db.session.scalars(query.limit(limit)).all()
 
 
-def newest_projects(limit: int = 6) -> Sequence[Project]:
+def newest_projects(limit: int = 6, *, exclude: Collection[int] = ()) -> Sequence[Project]:
     query = _published().order_by(Project.published_at.desc(), Project.id.desc())
+    if exclude:
+        query = query.where(Project.id.not_in(list(exclude)))
     return db.session.scalars(query.limit(limit)).all()
 
 

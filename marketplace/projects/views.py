@@ -120,12 +120,9 @@ def _render_detail(project: Project, form: TransitionForm | None = None, status:
 
 
 def _is_verified_company() -> bool:
-    company = getattr(current_user, "company", None) if current_user.is_authenticated else None
-    return (
-        current_user.is_authenticated
-        and current_user.role == Role.COMPANY
-        and bool(company and company.is_verified)
-    )
+    if not current_user.is_authenticated or current_user.role != Role.COMPANY:
+        return False
+    return bool(current_user.company and current_user.company.is_verified)
 
 
 # ───────────── drafting ─────────────
@@ -152,6 +149,10 @@ def _save_project(form: ProjectForm, save: Callable[[], Project], project: Proje
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
+        if error.status == 409 and project is not None:
+            # The project moved on (e.g. it was published meanwhile): show it and say why.
+            flash(translate(error.message), "error")
+            return _render_detail(project, status=409)
         if error.status != 422:
             raise
         error = _with_cover_reason(error, cover)

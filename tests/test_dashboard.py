@@ -1,0 +1,112 @@
+"""One dashboard per role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from marketplace.extensions import db
+from marketplace.parties.models import Company
+from tests import factories
+
+
+def html(response: Any) -> str:
+    return response.get_data(as_text=True)
+
+
+def dashboard(app: Flask, email: str) -> str:
+    client = app.test_client()
+    assert client.post("/login", data={"email": email, "password": factories.PASSWORD}).status_code == 302
+    response = client.get("/dashboard")
+    assert response.status_code == 200
+    return html(response)
+
+
+def test_anonymous_visitors_are_sent_to_login(client: Any) -> None:
+    response = client.get("/dashboard")
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]
+
+
+def test_organization_sees_its_projects_grouped_by_state(app: Flask, world: factories.World) -> None:
+    page = dashboard(app, world.org_email)
+    for title in ("草稿项目：社区图书角", "待审核项目：长者助餐", "已发布项目：防溺水安全课"):
+        assert title in page
+    assert "别家的草稿：垃圾分类宣传" not in page
+    for heading in ("草稿", "待审核", "筹款中"):
+        assert heading in page
+    assert f"/projects/{world.draft_id}/edit" in page  # drafts can be edited
+    assert f"/projects/{world.published_id}/edit" not in page  # published ones cannot
+    assert f"/projects/{world.published_id}" in page
+    assert "/projects/new" in page
+    assert "等待团区委认证" not in page  # verified
+
+
+def test_returned_project_shows_its_reason(app: Flask) -> None:
+    with app.app_context():
+        member = factories.org_member()
+        factories.project(member, status="returned", title="被退回的项目")
+        email = member.email
+    page = dashboard(app, email)
+    assert "被退回的项目" in page
+    assert "请补充预算明细" in page
+
+
+def test_pending_organization_sees_the_verification_banner(app: Flask) -> None:
+    with app.app_context():
+        email = factories.org_member(verified=False).email
+    page = dashboard(app, email)
+    assert "等待团区委认证" in page
+    assert "还没有项目" in page
+
+
+def test_company_sees_its_profile_and_recommended_projects(app: Flask, world: factories.World) -> None:
+    page = dashboard(app, world.company_email)
+    with app.app_context():
+        name = db.session.get(Company, world.company_id).name
+    assert name in page
+    assert "children" not in page  # categories show by name
+    assert "儿童关爱" in page
+    # The world's published project is in 儿童关爱, the company's focus.
+    assert "已发布项目：防溺水安全课" in page
+    assert "草稿项目：社区图书角" not in page
+
+
+def test_company_recommendations_follow_focus_categories(app: Flask, world: factories.World) -> None:
+    with app.app_context():
+        reviewer = factories.staff()
+        member = factories.org_member()
+        factories.project(
+            member, status="published", reviewer=reviewer, title="环保项目：河道清洁", category="environment"
+        )
+    page = dashboard(app, world.company_email)
+    assert "环保项目：河道清洁" not in page
+    assert "已发布项目：防溺水安全课" in page
+
+
+def test_staff_see_queues_and_latest_audit_events(app: Flask, world: factories.World) -> None:
+    with app.app_context():
+        newcomer = factories.org_member(verified=False).name
+    for email in (world.staff_email, world.admin_email):
+        page = dashboard(app, email)
+        assert "待认证组织" in page
+        assert "待审核项目" in page
+        assert "/staff/verifications" in page
+        assert "/staff/reviews" in page
+        assert "发布项目" in page  # audit: the world's published project
+        assert "注册账号" in page
+        assert newcomer in page  # the subject of the newest sign-up
+
+
+def test_staff_counts(app: Flask, world: factories.World) -> None:
+    with app.app_context():
+        factories.org_member(verified=False)
+        factories.company_member(verified=False)
+        factories.company_member(verified=False)
+    page = dashboard(app, world.staff_email)
+    # 1 pending organization, 2 pending companies, 1 submitted project (the world's).
+    assert '<a href="/staff/verifications">1</a>' in page
+    assert '<a href="/staff/verifications">2</a>' in page
+    assert "认证审核（3）" in page
+    assert "项目审核（1）" in page
