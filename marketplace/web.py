@@ -134,10 +134,21 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def error_messages(errors: Any) -> list[str]:
+    """WTForms errors as a flat list of texts: a field's list, a form-level string, a FieldList's
+    nested lists or a FormField's mapping — and lazy strings count as one message, not letters."""
+    if isinstance(errors, dict):
+        return [text for value in errors.values() for text in error_messages(value)]
+    if isinstance(errors, list | tuple):
+        return [text for value in errors for text in error_messages(value)]
+    return [translate(errors)] if errors else []
+
+
 def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["percent_of"] = progress_percent
     app.jinja_env.filters["t"] = translate
+    app.jinja_env.filters["error_messages"] = error_messages
     app.jinja_env.filters["local_date"] = lambda moment: (
         to_local(moment).strftime("%Y-%m-%d") if moment else ""
     )

@@ -150,7 +150,9 @@ def test_unknown_party_is_404(app: Flask, world: factories.World, path: str) -> 
 def test_unknown_action_is_a_bad_request(app: Flask, world: factories.World) -> None:
     _, organization_id, _ = pending_org(app)
     staff = login(app, world.staff_email)
-    response = staff.post(f"/staff/verifications/organization/{organization_id}", data={"action": "approve-all"})
+    response = staff.post(
+        f"/staff/verifications/organization/{organization_id}", data={"action": "approve-all"}
+    )
     assert response.status_code == 400
     assert party_state(app, Organization, organization_id)[0] == "pending"
 

@@ -98,3 +98,9 @@ def uploaded_file(name: str) -> Any:
     response.cache_control.public = True
     response.cache_control.immutable = True
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Any:
+    # Browsers ask for /favicon.ico whatever the page links; answer with the SVG icon.
+    return redirect(url_for("static", filename="img/favicon.svg"), code=301)
