@@ -4,21 +4,32 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+MO := marketplace/translations/en/LC_MESSAGES/messages.mo
 export FLASK_APP := marketplace
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PG_TEST_DB ?= qqc_test_$(shell date +%s)_$$$$
 
-.PHONY: install run test test-sqlite test-pg test-browser browser-deps lint format migrate-check demo clean
+.PHONY: install run test test-sqlite test-pg test-browser browser-deps lint format migrate-check demo clean translations
 
-install: $(STAMP)
+install: $(STAMP) $(MO)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+$(MO): marketplace/translations/en/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -d marketplace/translations
+
+## Re-extracts every message (templates and marketplace/, never .venv) and merges it into the .po files
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k Msg -k _l -k lazy_gettext --project=青亲筹 \
+	  --ignore-dirs='.* _* instance search_index static migrations tests bench' \
+	  -o marketplace/translations/messages.pot . && \
+	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations
 
 ## Installs everything, builds the SQLite database, loads demo data and serves http://127.0.0.1:5000
 run: install

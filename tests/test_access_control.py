@@ -1,0 +1,374 @@
+"""The access-control matrix: every page and endpoint × anonymous / org member / member of another
+org / company / staff / admin. Allowed calls succeed; the rest get a login redirect, 401, 403 or
+404 and change nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from marketplace.accounts import operations as accounts
+from marketplace.accounts.models import User
+from marketplace.extensions import db
+from marketplace.parties.models import Company, Organization
+from marketplace.projects.models import Project
+from marketplace.timeutil import local_today
+from tests import factories
+from tests.factories import World
+
+ROLES = ("anonymous", "org", "other_org", "company", "staff", "admin")
+
+OK = "ok"  # 2xx, or a redirect that is not to the login page
+LOGIN = "login"  # pages: redirect to /login; API: 401
+DENIED = "denied"  # 403, or 404 where the thing is hidden from this caller
+HIDDEN = "hidden"  # exactly 404
+INVALID = "invalid"  # allowed in, then 422 for the empty form: the form was reached, nothing saved
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str  # formatted with the World's ids
+    expect: dict[str, str]
+    data: dict[str, Any] = field(default_factory=dict)
+    api: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def everyone(outcome: str = OK) -> dict[str, str]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+def members_only(**overrides: str) -> dict[str, str]:
+    expect = {"anonymous": LOGIN, "org": OK, "other_org": OK, "company": OK, "staff": OK, "admin": OK}
+    expect.update(overrides)
+    return expect
+
+
+STAFF_ONLY = members_only(org=DENIED, other_org=DENIED, company=DENIED)
+OWNER_AND_STAFF_SEE = {
+    "anonymous": HIDDEN,
+    "org": OK,
+    "other_org": HIDDEN,
+    "company": HIDDEN,
+    "staff": OK,
+    "admin": OK,
+}
+
+PROJECT_FORM = {
+    "title": "社区长者数字课堂",
+    "summary": "教社区老人使用智能手机。",
+    "description": "## 背景\n\n很多老人不会用手机。",
+    "category": "elderly",
+    "tags": "长者、数字",
+    "district": "鹿城区",
+    "community": "五马街道",
+    "goal_yuan": "8000",
+    "deadline": (local_today() + timedelta(days=20)).isoformat(),
+    "funding_model": "keep_it_all",
+    "beneficiaries": "30",
+}
+API_PROJECT = {
+    "title": "社区长者数字课堂",
+    "summary": "教社区老人使用智能手机。",
+    "category": "elderly",
+    "district": "鹿城区",
+    "goal_amount": 800_000,
+    "deadline": (local_today() + timedelta(days=20)).isoformat(),
+    "funding_model": "keep_it_all",
+}
+
+PAGES = [
+    Case("GET", "/", everyone()),
+    Case("GET", "/projects", everyone()),
+    Case("GET", "/projects/{published_id}", everyone()),
+    Case("GET", "/projects/{draft_id}", OWNER_AND_STAFF_SEE),
+    Case("GET", "/projects/{submitted_id}", OWNER_AND_STAFF_SEE),
+    Case("GET", "/projects/new", members_only(company=DENIED, staff=DENIED, admin=DENIED)),
+    Case(
+        "GET",
+        "/projects/{draft_id}/edit",
+        members_only(other_org=DENIED, company=DENIED, staff=DENIED, admin=DENIED),
+    ),
+    Case("GET", "/organizations", everyone()),
+    Case("GET", "/organizations/{organization_id}", everyone()),
+    Case("GET", "/organizations/{pending_organization_id}", {**OWNER_AND_STAFF_SEE, "org": HIDDEN}),
+    Case("GET", "/companies/{company_id}", everyone()),
+    Case("GET", "/dashboard", members_only()),
+    Case("GET", "/account/password", members_only()),
+    Case("GET", "/organization/profile", members_only(company=DENIED, staff=DENIED, admin=DENIED)),
+    Case("GET", "/company/profile", members_only(org=DENIED, other_org=DENIED, staff=DENIED, admin=DENIED)),
+    Case("GET", "/team", members_only(staff=DENIED, admin=DENIED)),
+    Case("GET", "/staff/reviews", STAFF_ONLY),
+    Case("GET", "/staff/verifications", STAFF_ONLY),
+    Case("GET", "/login", everyone()),
+    Case("GET", "/signup", everyone()),
+    Case("GET", "/signup/organization", everyone()),
+    Case("GET", "/signup/company", everyone()),
+    Case("GET", "/language/{language}", everyone()),
+    Case("GET", "/favicon.ico", everyone()),
+    Case("GET", "/uploads/{missing_upload}", everyone(HIDDEN)),
+]
+
+ACTIONS = [
+    Case("POST", "/projects/new", members_only(company=DENIED, staff=DENIED, admin=DENIED), PROJECT_FORM),
+    Case(
+        "POST",
+        "/projects/{draft_id}/edit",
+        members_only(other_org=DENIED, company=DENIED, staff=DENIED, admin=DENIED),
+        PROJECT_FORM,
+    ),
+    Case(
+        "POST",
+        "/projects/{draft_id}/transitions",
+        members_only(other_org=DENIED, company=DENIED, staff=DENIED, admin=DENIED),
+        {"action": "submit"},
+    ),
+    Case(
+        "POST",
+        "/projects/{submitted_id}/transitions",
+        members_only(org=DENIED, other_org=DENIED, company=DENIED),
+        {"action": "publish"},
+    ),
+    Case(
+        "POST",
+        "/projects/{submitted_id}/transitions",
+        members_only(org=DENIED, other_org=DENIED, company=DENIED),
+        {"action": "return", "reason": "请补充预算"},
+    ),
+    Case(
+        "POST",
+        "/staff/verifications/organization/{pending_organization_id}",
+        STAFF_ONLY,
+        {"action": "verify"},
+    ),
+    Case(
+        "POST",
+        "/staff/verifications/company/{pending_company_id}",
+        STAFF_ONLY,
+        {"action": "reject", "reason": "营业执照照片不清晰"},
+    ),
+    Case(
+        "POST",
+        "/organizations/{organization_id}/grade",
+        STAFF_ONLY,
+        {"grade": "A3", "grade_valid_until": "2030-12-31", "tier": "demonstration"},
+    ),
+    Case(
+        "POST",
+        "/team",
+        members_only(staff=DENIED, admin=DENIED),
+        {"name": "新同事", "email": "colleague@example.cn", "password": "Another-Strong-77"},
+    ),
+    Case("POST", "/profile/resubmit", members_only(staff=DENIED, admin=DENIED)),
+    Case("POST", "/logout", everyone()),
+    Case("POST", "/login", everyone(), {"email": "{org_email}", "password": factories.PASSWORD}),
+    # Someone already signed in is sent to the dashboard instead of signing up again.
+    Case("POST", "/signup/organization", {**everyone(), "anonymous": INVALID}),
+    Case("POST", "/signup/company", {**everyone(), "anonymous": INVALID}),
+    Case(
+        "POST",
+        "/account/password",
+        members_only(org=INVALID, other_org=INVALID, company=INVALID, staff=INVALID, admin=INVALID),
+    ),
+    Case(
+        "POST",
+        "/organization/profile",
+        members_only(org=INVALID, other_org=INVALID, company=DENIED, staff=DENIED, admin=DENIED),
+    ),
+    Case(
+        "POST",
+        "/company/profile",
+        members_only(org=DENIED, other_org=DENIED, company=INVALID, staff=DENIED, admin=DENIED),
+    ),
+]
+
+API = [
+    Case("GET", "/api/v1/openapi.json", everyone(), api=True),
+    Case("GET", "/api/v1/categories", everyone(), api=True),
+    Case("GET", "/api/v1/districts", everyone(), api=True),
+    Case("GET", "/api/v1/me", members_only(), api=True),
+    Case("GET", "/api/v1/projects", everyone(), api=True),
+    Case("GET", "/api/v1/projects/{published_id}", everyone(), api=True),
+    Case("GET", "/api/v1/projects/{draft_id}", OWNER_AND_STAFF_SEE, api=True),
+    Case("GET", "/api/v1/organizations/{organization_id}", everyone(), api=True),
+    Case(
+        "GET",
+        "/api/v1/organizations/{pending_organization_id}",
+        {**OWNER_AND_STAFF_SEE, "org": HIDDEN},
+        api=True,
+    ),
+    Case("GET", "/api/v1/companies/{company_id}", everyone(), api=True),
+    Case(
+        "POST",
+        "/api/v1/projects",
+        members_only(company=DENIED, staff=DENIED, admin=DENIED),
+        API_PROJECT,
+        api=True,
+    ),
+    Case(
+        "PATCH",
+        "/api/v1/projects/{draft_id}",
+        members_only(other_org=DENIED, company=DENIED, staff=DENIED, admin=DENIED),
+        {"title": "改过的标题"},
+        api=True,
+    ),
+    Case(
+        "POST",
+        "/api/v1/projects/{draft_id}/transitions",
+        members_only(other_org=DENIED, company=DENIED, staff=DENIED, admin=DENIED),
+        {"action": "submit"},
+        api=True,
+    ),
+    Case(
+        "POST",
+        "/api/v1/projects/{submitted_id}/transitions",
+        members_only(org=DENIED, other_org=DENIED, company=DENIED),
+        {"action": "publish"},
+        api=True,
+    ),
+    Case("DELETE", "/api/v1/tokens/current", members_only(), api=True),
+    Case(
+        "POST",
+        "/api/v1/tokens",
+        everyone(LOGIN),
+        {"email": "nobody@example.cn", "password": "wrong-password"},
+        api=True,
+    ),
+]
+
+ALL_CASES = PAGES + ACTIONS + API
+
+
+@dataclass
+class Fixture:
+    world: World
+    ids: dict[str, Any]
+
+
+@pytest.fixture
+def setup(app: Flask, world: World) -> Fixture:
+    with app.app_context():
+        pending_org = factories.org_member(verified=False)
+        pending_company = factories.company_member(verified=False)
+        ids = {
+            **{name: getattr(world, name) for name in World.__dataclass_fields__},
+            "pending_organization_id": pending_org.organization_id,
+            "pending_company_id": pending_company.company_id,
+            "missing_upload": "0" * 32 + ".png",
+            "language": "en",
+        }
+    return Fixture(world, ids)
+
+
+def _state(app: Flask) -> tuple[Any, ...]:
+    """Everything the matrix's requests could change, as plain values."""
+    with app.app_context():
+        return (
+            tuple(
+                db.session.execute(
+                    select(Project.id, Project.status, Project.title, Project.updated_at).order_by(Project.id)
+                ).all()
+            ),
+            tuple(
+                db.session.execute(
+                    select(Organization.id, Organization.verification_status, Organization.grade).order_by(
+                        Organization.id
+                    )
+                ).all()
+            ),
+            tuple(
+                db.session.execute(select(Company.id, Company.verification_status).order_by(Company.id)).all()
+            ),
+            tuple(db.session.scalars(select(User.email).order_by(User.id)).all()),
+        )
+
+
+def _call(app: Flask, case: Case, role: str, fixture: Fixture) -> Any:
+    client = app.test_client()
+    email = fixture.world.email_for(role)
+    path = case.path.format(**fixture.ids)
+    headers = {}
+    if case.api:
+        if email is not None:
+            with app.app_context():
+                user = db.session.scalar(select(User).where(User.email == email))
+                headers["Authorization"] = f"Bearer {accounts.issue_api_token(user)}"
+                db.session.commit()
+        return client.open(path, method=case.method, json=case.data or None, headers=headers)
+    if email is not None:
+        login = client.post("/login", data={"email": email, "password": factories.PASSWORD})
+        assert login.status_code == 302, f"could not log in as {role}"
+    data = {
+        key: value.format(**fixture.ids) if isinstance(value, str) else value
+        for key, value in case.data.items()
+    }
+    return client.open(path, method=case.method, data=data or None)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", ALL_CASES, ids=str)
+def test_access_matrix(app: Flask, setup: Fixture, case: Case, role: str) -> None:
+    expected = case.expect[role]
+    before = _state(app)
+    response = _call(app, case, role, setup)
+    status = response.status_code
+    location = response.headers.get("Location", "")
+    if expected == OK:
+        assert status < 400 and "/login" not in location, f"{role}: {case} gave {status} {location}"
+        return
+    if expected == INVALID:
+        assert status == 422, f"{role}: {case} gave {status}"
+    elif expected == LOGIN:
+        if case.api:
+            assert status == 401, f"{role}: {case} gave {status}"
+            assert response.json["error"]["code"] == "unauthorized"
+        else:
+            assert status == 302 and "/login" in location, f"{role}: {case} gave {status} {location}"
+    elif expected == HIDDEN:
+        assert status == 404, f"{role}: {case} gave {status}"
+    else:
+        assert status in (403, 404), f"{role}: {case} gave {status}"
+    if case.api:
+        assert set(response.json) == {"error"}, "API errors are JSON, never HTML"
+    assert _state(app) == before, f"{role}: a refused {case} changed something"
+
+
+def test_every_route_is_in_the_matrix(app: Flask) -> None:
+    covered = set()
+    for case in ALL_CASES:
+        rule_like = case.path
+        for placeholder in (
+            "{published_id}",
+            "{draft_id}",
+            "{submitted_id}",
+            "{organization_id}",
+            "{pending_organization_id}",
+            "{company_id}",
+            "{pending_company_id}",
+            "{missing_upload}",
+            "{language}",
+        ):
+            rule_like = rule_like.replace(placeholder, "<x>")
+        covered.add((case.method, rule_like))
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = rule.rule
+        for argument in rule.arguments:
+            for converter in (f"<int:{argument}>", f"<{argument}>"):
+                path = path.replace(converter, "<x>")
+        path = path.replace("/staff/verifications/<x>/", "/staff/verifications/organization/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            candidates = {(method, path), (method, path.replace("/organization/", "/company/"))}
+            if not candidates & covered:
+                missing.append(f"{method} {rule.rule}")
+    assert missing == [], f"routes missing from the access-control matrix: {missing}"
