@@ -3,6 +3,7 @@ browser). The server runs in a thread of the test process and is shut down after
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +26,14 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def browser_app(make_app: object) -> Flask:
+    """The app as people get it: CSRF protection on."""
+    return make_app(WTF_CSRF_ENABLED=True)  # type: ignore[operator]
+
+
+@pytest.fixture
+def live_server(browser_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, browser_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -48,20 +55,45 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+# A form answered with its errors is a normal page, though Chromium logs its status as an error.
+EXPECTED_STATUSES = re.compile(
+    r"Failed to load resource: the server responded with a status of (401|409|422)"
+)
+
+
+def _collect_console_error(errors: list[str], who: str, message: object) -> None:
+    if message.type == "error" and not EXPECTED_STATUSES.search(message.text):  # type: ignore[attr-defined]
+        errors.append(f"{who}: {message.text}")  # type: ignore[attr-defined]
+
+
 @pytest.fixture
-def page(browser: object, live_server: str, request: pytest.FixtureRequest) -> Iterator[object]:
-    context = browser.new_context(base_url=live_server, locale="zh-CN",  # type: ignore[attr-defined]
-                                  viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+def new_page(browser: object, live_server: str, request: pytest.FixtureRequest) -> Iterator[object]:
+    """Open a fresh browser context (one person, own cookies) and return its page."""
+    contexts: list[tuple[str, object]] = []
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    yield page
-    if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
+
+    def open_page(who: str) -> object:
+        context = browser.new_context(  # type: ignore[attr-defined]
+            base_url=live_server, locale="zh-CN", viewport={"width": 1280, "height": 900}
+        )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("dialog", lambda dialog: dialog.accept())  # data-confirm prompts: the person says yes
+        page.on("pageerror", lambda error: errors.append(f"{who}: {error}"))
+        page.on("console", lambda message: _collect_console_error(errors, who, message))
+        contexts.append((who, context))
+        return page
+
+    yield open_page
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    for who, context in contexts:
+        if failed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            for number, page in enumerate(context.pages):  # type: ignore[attr-defined]
+                page.screenshot(
+                    path=str(ARTIFACTS / f"{request.node.name}-{who}-{number}.png"), full_page=True
+                )
+        context.close()  # type: ignore[attr-defined]
     # A CSP violation or a script error shows up here: the pages must run clean.
     assert errors == [], errors
 
