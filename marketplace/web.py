@@ -161,15 +161,34 @@ def _register_template_helpers(app: Flask) -> None:
         return {"current_locale": str(get_locale() or "zh")}
 
 
-_PAGE_TEMPLATES = {400, 403, 404, 413, 429}
-_PAGE_TITLES = {405: Msg("不支持该操作"), 409: Msg("暂时不能这样操作"), 422: Msg("提交的内容有误")}
+# Title and a friendly explanation per status; the specific reason, when there is one, shows too.
+_ERROR_PAGES: dict[int, tuple[Msg, Msg | None]] = {
+    400: (Msg("请求有误"), Msg("页面可能已经过期，或提交的内容格式不正确。请返回上一页刷新后重试。")),
+    403: (
+        Msg("没有访问权限"),
+        Msg("您的账号暂时无法查看或操作此页面。如果您认为这是个误会，请联系团区委工作人员。"),
+    ),
+    404: (Msg("页面不存在"), Msg("您要找的页面不存在，可能已被删除或链接有误。去看看正在筹款的公益项目吧。")),
+    405: (Msg("不支持该操作"), None),
+    409: (Msg("暂时不能这样操作"), None),
+    413: (Msg("文件太大"), Msg("请压缩图片或拆分文件后重新上传。")),
+    422: (Msg("提交的内容有误"), None),
+    429: (
+        Msg("操作太频繁"),
+        Msg("为保护账号与资金安全，我们限制了短时间内的请求次数。请休息一分钟后再试。"),
+    ),
+}
 
 
 def _error_page(status: int, message: Any) -> Response:
     """The friendly HTML page for an error status, with the specific reason when there is one."""
-    template = f"errors/{status}.html" if status in _PAGE_TEMPLATES else "errors/error.html"
+    title, explanation = _ERROR_PAGES.get(status, _ERROR_PAGES[400])
     html = render_template(
-        template, status=status, title=translate(_PAGE_TITLES.get(status, "")), message=translate(message)
+        "errors/error.html",
+        status=status,
+        title=translate(title),
+        explanation=translate(explanation) if explanation else None,
+        message=translate(message),
     )
     return Response(html, status=status)
 

@@ -177,48 +177,36 @@ def _company_fields(data: PartyInput, errors: dict[str, str]) -> dict[str, objec
     return cleaned
 
 
-def new_organization(data: PartyInput) -> Organization:
-    """Validate and add a pending organization (not flushed to a member yet)."""
+def _validated(model: type[Party], data: PartyInput, *, exclude_id: int | None = None) -> dict[str, object]:
+    """Every field reason for an organization's or company's input at once, or the cleaned values."""
     errors: dict[str, str] = {}
-    cleaned = _organization_fields(data, errors)
-    _check_unique(Organization, cleaned, errors)
+    fields = _organization_fields if model is Organization else _company_fields
+    cleaned = fields(data, errors)
+    _check_unique(model, cleaned, errors, exclude_id=exclude_id)
     if errors:
         raise DomainError(errors)
-    organization = Organization(**cleaned, verification_status=VerificationStatus.PENDING)
-    db.session.add(organization)
-    return organization
+    return cleaned
+
+
+def _new_party(model: type[Party], data: PartyInput) -> Party:
+    """Validate and add a pending party (its first member is added by the caller)."""
+    party = model(**_validated(model, data), verification_status=VerificationStatus.PENDING)
+    db.session.add(party)
+    return party
+
+
+def new_organization(data: PartyInput) -> Organization:
+    return _new_party(Organization, data)
 
 
 def new_company(data: PartyInput) -> Company:
-    errors: dict[str, str] = {}
-    cleaned = _company_fields(data, errors)
-    _check_unique(Company, cleaned, errors)
-    if errors:
-        raise DomainError(errors)
-    company = Company(**cleaned, verification_status=VerificationStatus.PENDING)
-    db.session.add(company)
-    return company
+    return _new_party(Company, data)
 
 
-def update_organization(organization: Organization, data: PartyInput, *, actor_id: int) -> Organization:
-    """Edit a profile. A changed name or USCC sends the organization back to verification."""
-    errors: dict[str, str] = {}
-    cleaned = _organization_fields(data, errors)
-    _check_unique(Organization, cleaned, errors, exclude_id=organization.id)
-    if errors:
-        raise DomainError(errors)
-    _apply_profile(organization, cleaned, actor_id)
-    return organization
-
-
-def update_company(company: Company, data: PartyInput, *, actor_id: int) -> Company:
-    errors: dict[str, str] = {}
-    cleaned = _company_fields(data, errors)
-    _check_unique(Company, cleaned, errors, exclude_id=company.id)
-    if errors:
-        raise DomainError(errors)
-    _apply_profile(company, cleaned, actor_id)
-    return company
+def update_party(party: Party, data: PartyInput, *, actor_id: int) -> Party:
+    """Edit a profile. A changed name or USCC sends a verified party back to verification."""
+    _apply_profile(party, _validated(type(party), data, exclude_id=party.id), actor_id)
+    return party
 
 
 def _apply_profile(party: Organization | Company, cleaned: dict[str, object], actor_id: int) -> None:

@@ -199,45 +199,25 @@ def decide_verification(kind: str, party_id: int) -> Any:
 @bp.route("/organization/profile", methods=["GET", "POST"])
 @org_required
 def edit_organization() -> Any:
-    party: Organization = current_user.organization
-    if request.method == "GET":
-        form = OrganizationProfileForm(data=OrganizationProfileForm.data_from(party))
-        return render_template("parties/edit_organization.html", form=form, party=party)
-    form = OrganizationProfileForm()
-    if not form.validate():
-        return render_template("parties/edit_organization.html", form=form, party=party), 422
-    return _save_profile(
-        form,
-        party,
-        lambda: operations.update_organization(party, form.party_input(), actor_id=current_user.id),
-        "parties/edit_organization.html",
-        "parties.edit_organization",
-    )
+    return _edit_profile(current_user.organization, OrganizationProfileForm, "parties/edit_organization.html")
 
 
 @bp.route("/company/profile", methods=["GET", "POST"])
 @require_role(Role.COMPANY)
 def edit_company() -> Any:
-    party: Company = current_user.company
+    return _edit_profile(current_user.company, CompanyProfileForm, "parties/edit_company.html")
+
+
+def _edit_profile(party: Organization | Company, form_class: Any, template: str) -> Any:
     if request.method == "GET":
-        form = CompanyProfileForm(data=CompanyProfileForm.data_from(party))
-        return render_template("parties/edit_company.html", form=form, party=party)
-    form = CompanyProfileForm()
+        form = form_class(data=form_class.data_from(party))
+        return render_template(template, form=form, party=party)
+    form = form_class()
     if not form.validate():
-        return render_template("parties/edit_company.html", form=form, party=party), 422
-    return _save_profile(
-        form,
-        party,
-        lambda: operations.update_company(party, form.party_input(), actor_id=current_user.id),
-        "parties/edit_company.html",
-        "parties.edit_company",
-    )
-
-
-def _save_profile(form: Any, party: Organization | Company, save: Any, template: str, endpoint: str) -> Any:
+        return render_template(template, form=form, party=party), 422
     was_verified = party.is_verified
     try:
-        save()
+        operations.update_party(party, form.party_input(), actor_id=current_user.id)
     except DomainError as error:
         db.session.rollback()
         populate_errors(form, error, aliases=PROFILE_ALIASES)
@@ -247,7 +227,7 @@ def _save_profile(form: Any, party: Organization | Company, save: Any, template:
         _flash(Msg("资料已保存。名称或统一社会信用代码有变化，需要团区委重新认证。"), "warning")
     else:
         _flash(Msg("资料已保存"))
-    return redirect(url_for(endpoint))
+    return redirect(request.path)
 
 
 @bp.route("/profile/resubmit", methods=["POST"])
