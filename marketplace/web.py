@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from marketplace.errors import DomainError
 from marketplace.messages import Msg
 from marketplace.money import format_fen, progress_percent
+from marketplace.taxonomy.data import DISTRICTS
 from marketplace.timeutil import to_local
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,41 @@ def select_locale() -> str:
 
 
 def translate(message: Any) -> str:
-    """Render a domain message in the visitor's language."""
+    """Render a domain message in the visitor's language (its Msg parameters too, e.g. a status
+    label inside a sentence)."""
     if isinstance(message, Msg):
         translated = gettext(message.msgid)
-        return translated % message.params if message.params else translated
+        if not message.params:
+            return translated
+        return translated % {
+            key: translate(value) if isinstance(value, Msg) else value
+            for key, value in message.params.items()
+        }
     return gettext(message) if isinstance(message, str) and message else str(message or "")
+
+
+def is_english() -> bool:
+    return str(get_locale() or "") == "en"
+
+
+def localized(item: Any) -> str:
+    """A category's or district's name in the visitor's language."""
+    english = getattr(item, "name_en", None)
+    return english if english and is_english() else item.name
+
+
+_DISTRICTS_EN = dict(DISTRICTS)
+
+
+def district_label(name: str | None) -> str:
+    """Rows store the district's Chinese name; English visitors read its English one."""
+    if not name:
+        return ""
+    return _DISTRICTS_EN.get(name, name) if is_english() else name
+
+
+def join_names(items: Any) -> str:
+    return (", " if is_english() else "、").join(localized(item) for item in items)
 
 
 def is_api_request() -> bool:
@@ -149,6 +180,11 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["percent_of"] = progress_percent
     app.jinja_env.filters["t"] = translate
     app.jinja_env.filters["error_messages"] = error_messages
+    app.jinja_env.filters["localized"] = localized
+    app.jinja_env.filters["district_label"] = district_label
+    app.jinja_env.filters["join_names"] = join_names
+    # A Msg printed straight into a page (a status or role label) appears in the visitor's language.
+    app.jinja_env.finalize = lambda value: translate(value) if isinstance(value, Msg) else value
     app.jinja_env.filters["local_date"] = lambda moment: (
         to_local(moment).strftime("%Y-%m-%d") if moment else ""
     )

@@ -206,3 +206,12 @@ def test_api_messages_with_parameters_are_translated(client: FlaskClient) -> Non
     error = response.get_json()["error"]
     # The label itself is a Chinese parameter; the sentence around it is English.
     assert error["fields"]["email"].startswith("Please fill in ")
+
+
+def test_english_error_pages(client: FlaskClient) -> None:
+    client.get("/language/en")
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    texts = visible_texts(response.get_data(as_text=True))
+    assert "Page not found" in texts
+    assert [text for text in texts if CJK.search(text)] == ["中文"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -27,7 +26,7 @@ from marketplace.money import fen_to_yuan_input
 from marketplace.parties.models import GRADES, TIER_LABELS, Company, Organization
 from marketplace.parties.operations import PartyInput
 from marketplace.taxonomy.models import Category, District
-from marketplace.web import translate
+from marketplace.web import localized, translate
 
 
 class Filled(DataRequired):
@@ -49,20 +48,14 @@ class Required:
         return None
 
 
-def _english() -> bool:
-    return str(get_locale() or "zh").startswith("en")
-
-
 def category_choices() -> list[tuple[str, str]]:
     categories = db.session.scalars(select(Category).order_by(Category.position, Category.id)).all()
-    english = _english()
-    return [(category.slug, category.name_en if english else category.name) for category in categories]
+    return [(category.slug, localized(category)) for category in categories]
 
 
 def district_choices() -> list[tuple[str, str]]:
     districts = db.session.scalars(select(District).order_by(District.position, District.name)).all()
-    english = _english()
-    return [(district.name, district.name_en if english else district.name) for district in districts]
+    return [(district.name, localized(district)) for district in districts]
 
 
 class _ProfileForm(FlaskForm):

@@ -97,10 +97,10 @@ def _district(name: str, field_name: str, errors: dict[str, str]) -> str:
 
 def _common_fields(data: PartyInput, errors: dict[str, str]) -> dict[str, object]:
     cleaned: dict[str, object] = {
-        "name": _text(data.name, "name", "名称", 100, errors),
+        "name": _text(data.name, "name", Msg("名称"), 100, errors),
         "district": _district(data.district, "district", errors),
-        "contact_name": _text(data.contact_name, "contact_name", "联系人", 50, errors),
-        "description": _text(data.description, "description", "简介", 2000, errors, required=False),
+        "contact_name": _text(data.contact_name, "contact_name", Msg("联系人"), 50, errors),
+        "description": _text(data.description, "description", Msg("简介"), 2000, errors, required=False),
     }
     try:
         cleaned["uscc"] = validate_uscc(data.uscc)
@@ -137,7 +137,7 @@ def _check_unique(
 
 def _organization_fields(data: PartyInput, errors: dict[str, str]) -> dict[str, object]:
     cleaned = _common_fields(data, errors)
-    cleaned["community"] = _text(data.community, "community", "街道/社区", 100, errors, required=False)
+    cleaned["community"] = _text(data.community, "community", Msg("街道/社区"), 100, errors, required=False)
     cleaned["business_areas"] = _categories(data.business_areas, "business_areas", errors)
     year = data.founded_year
     if year in (None, ""):
@@ -155,7 +155,7 @@ def _organization_fields(data: PartyInput, errors: dict[str, str]) -> dict[str, 
 
 def _company_fields(data: PartyInput, errors: dict[str, str]) -> dict[str, object]:
     cleaned = _common_fields(data, errors)
-    cleaned["industry"] = _text(data.industry, "industry", "所属行业", 50, errors, required=False)
+    cleaned["industry"] = _text(data.industry, "industry", Msg("所属行业"), 50, errors, required=False)
     cleaned["focus_categories"] = _categories(data.focus_categories, "focus_categories", errors)
     districts = []
     for name in dict.fromkeys(data.districts_of_interest):

@@ -27,6 +27,7 @@ from marketplace.projects.states import FundingModel
 from marketplace.taxonomy.models import Category, District
 from marketplace.timeutil import local_today, to_local
 from marketplace.uploads import CONTENT_TYPES
+from marketplace.web import localized
 
 TAG_SEPARATOR = "、"
 
@@ -123,17 +124,13 @@ class ProjectForm(FlaskForm):
         description=_l("选填，PNG、JPEG 或 WebP 格式，不超过 5 MB，建议 16:9 横图"),
     )
 
-    def set_choices(
-        self, categories: Iterable[Category], districts: Iterable[District], *, english: bool
-    ) -> None:
+    def set_choices(self, categories: Iterable[Category], districts: Iterable[District]) -> None:
         placeholder = [SelectChoice("", _l("请选择"))]
         self.category.choices = placeholder + [
-            SelectChoice(category.slug, category.name_en if english else category.name)
-            for category in categories
+            SelectChoice(category.slug, localized(category)) for category in categories
         ]
         self.district.choices = placeholder + [
-            SelectChoice(district.name, district.name_en if english else district.name)
-            for district in districts
+            SelectChoice(district.name, localized(district)) for district in districts
         ]
 
     def set_deadline_bounds(self, today: date | None = None) -> None:

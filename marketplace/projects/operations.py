@@ -193,10 +193,10 @@ def clean_project_input(data: ProjectInput, *, required: bool) -> dict[str, Any]
     out = _Cleaned()
     given = data.provided()
     for name, label, max_length, must in (
-        ("title", "项目名称", TITLE_MAX, True),
-        ("summary", "一句话简介", SUMMARY_MAX, True),
-        ("description", "项目详情", DESCRIPTION_MAX, False),
-        ("community", "街道/社区", 100, False),
+        ("title", Msg("项目名称"), TITLE_MAX, True),
+        ("summary", Msg("一句话简介"), SUMMARY_MAX, True),
+        ("description", Msg("项目详情"), DESCRIPTION_MAX, False),
+        ("community", Msg("街道/社区"), 100, False),
     ):
         if name in given:
             _clean_text(out, name, getattr(data, name), label, max_length, required=must)

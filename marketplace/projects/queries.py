@@ -205,10 +205,6 @@ def category_shortcuts() -> list[tuple[Category, int]]:
     return [(category, int(count)) for category, count in rows]
 
 
-def district_names_en() -> dict[str, str]:
-    return {district.name: district.name_en for district in districts()}
-
-
 def review_queue() -> Sequence[Project]:
     """Projects waiting for staff, oldest submission first (first come, first served)."""
     query = (

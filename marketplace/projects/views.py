@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_login import current_user
 
 from marketplace.accounts.models import Role
@@ -60,10 +59,6 @@ DONE_MESSAGES = {
 _TRANSITION_ALIASES = {"action": "form-level"}
 
 
-def _english() -> bool:
-    return str(get_locale() or "zh") == "en"
-
-
 # ───────────── browsing ─────────────
 
 
@@ -85,7 +80,6 @@ def browse() -> Any:
         districts=queries.districts(),
         status_choices=queries.status_filter_choices(staff=staff),
         sort_choices=queries.SORT_LABELS,
-        english=_english(),
     )
 
 
@@ -111,8 +105,6 @@ def _render_detail(project: Project, form: TransitionForm | None = None, status:
             action_labels=ACTION_LABELS,
             history=queries.project_history(project) if owner or staff else [],
             show_contact=_is_verified_company() and project.status == ProjectStatus.PUBLISHED,
-            district_en=queries.district_names_en().get(project.district, project.district),
-            english=_english(),
             form=form or TransitionForm(formdata=None),
         ),
         status,
@@ -130,7 +122,7 @@ def _is_verified_company() -> bool:
 
 def _project_form() -> ProjectForm:
     form = ProjectForm()
-    form.set_choices(queries.categories(), queries.districts(), english=_english())
+    form.set_choices(queries.categories(), queries.districts())
     form.set_deadline_bounds()
     return form
 
