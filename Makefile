@@ -28,8 +28,8 @@ $(MO): marketplace/translations/en/LC_MESSAGES/messages.po $(STAMP)
 translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k Msg -k _l -k lazy_gettext --project=青亲筹 \
 	  --ignore-dirs='.* _* instance search_index static migrations tests bench' \
-	  -o marketplace/translations/messages.pot . && \
-	$(BIN)/pybabel update -i marketplace/translations/messages.pot -d marketplace/translations
+	  -w 110 -o marketplace/translations/messages.pot . && \
+	$(BIN)/pybabel update -w 110 -i marketplace/translations/messages.pot -d marketplace/translations
 
 ## Installs everything, builds the SQLite database, loads demo data and serves http://127.0.0.1:5000
 run: install
