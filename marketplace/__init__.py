@@ -39,6 +39,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     _import_models()
     web.init_app(app)
+    from marketplace.search import service as search_service
+
+    search_service.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
@@ -72,6 +75,7 @@ def _import_models() -> None:
     from marketplace.parties import models as _parties  # noqa: F401
     from marketplace.pledges import models as _pledges  # noqa: F401
     from marketplace.projects import models as _projects  # noqa: F401
+    from marketplace.search import models as _search  # noqa: F401
     from marketplace.taxonomy import models as _taxonomy  # noqa: F401
 
 
@@ -91,7 +95,9 @@ def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.demo.cli import demo_command
     from marketplace.projects.cli import jobs_cli
+    from marketplace.search.cli import search_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(search_cli)

@@ -20,6 +20,12 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
     SEARCH_INDEX_DIR = str(PROJECT_ROOT / "search_index")
+    SEARCH_SYNC_ON_COMMIT = True  # apply the outbox right after each commit (read-your-writes)
+    SEARCH_AUTO_REBUILD = True  # rebuild a missing or corrupt index in a background thread
+    SEARCH_BATCH_SIZE = 500
+    SEARCH_LOOKBACK_SECONDS = 120  # `search watch` re-applies this much recent outbox history
+    SEARCH_PROCS = 1  # processes for `search reindex`
+    SEARCH_GRADE_BOOST = 0.0  # relevance × (1 + boost × grade rank) for graded organizations; 0 = off
     UPLOAD_DIR: str | None = None  # defaults to instance/uploads
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # one 5 MB image plus the rest of the form
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session

@@ -32,6 +32,8 @@ def _test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[st
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
+        # No background rebuild threads in tests; search tests build their index explicitly.
+        "SEARCH_AUTO_REBUILD": False,
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         # Cheap hashing keeps the suite fast; production uses the argon2 defaults.
         "PASSWORD_HASH_TIME_COST": 1,

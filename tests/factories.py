@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,7 +19,8 @@ from marketplace.projects.operations import ProjectInput
 from marketplace.timeutil import local_today
 
 PASSWORD = "Correct-Horse-42"
-_sequence = itertools.count(1)
+# Offset by the process id so factories in parallel processes never produce the same names or codes.
+_sequence = itertools.count(1 + (os.getpid() % 10_000) * 100_000)
 _USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 

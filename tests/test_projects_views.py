@@ -147,7 +147,7 @@ def test_browse_filters_by_category_district_status_and_text(
     assert "瓯海助学" in html(client.get("/projects?q=山区学校"))  # the summary counts too
     assert "瓯海助学" not in html(client.get("/projects?q=%25"))  # a LIKE wildcard is literal
     assert "瓯海助学" not in html(client.get("/projects?status=funded"))
-    all_public = html(client.get("/projects?status=all&sort=closing"))
+    all_public = html(client.get("/projects?status=all&sort=closing_soon"))
     assert "瓯海助学" in all_public and "防溺水" in all_public
     assert "草稿项目" not in all_public
 
@@ -161,13 +161,13 @@ def test_browse_paginates_and_keeps_the_filters(app: Flask, client: FlaskClient,
             factories.project(
                 owner, status="published", reviewer=reviewer, title=f"分页项目{n}", category="education"
             )
-    first = html(client.get("/projects?category=education&sort=funded"))
+    first = html(client.get("/projects?category=education&sort=most_funded"))
     assert "共找到 4 个项目" in first
     assert first.count('class="project-card"') == 2
     next_link = re.search(r'href="([^"]+)" rel="next"', first)
     assert next_link is not None
     target = next_link.group(1).replace("&amp;", "&")
-    assert "category=education" in target and "sort=funded" in target and "page=2" in target
+    assert "category=education" in target and "sort=most_funded" in target and "page=2" in target
     second = html(client.get(target))
     assert second.count('class="project-card"') == 2
     titles = set(re.findall(r"分页项目\d", first)) | set(re.findall(r"分页项目\d", second))

@@ -28,6 +28,7 @@ from marketplace.api.projects import (
 )
 from marketplace.parties.models import GRADES, Tier, VerificationStatus
 from marketplace.projects.states import FundingModel, ProjectStatus
+from marketplace.search.types import PROGRESS_BUCKETS, SORTS
 
 Schema = dict[str, Any]
 
@@ -51,6 +52,7 @@ FEN: Schema = {"type": "integer", "minimum": 0, "description": "Amount in fen (1
 MOMENT: Schema = {"type": "string", "format": "date-time", "description": "ISO 8601, Asia/Shanghai (+08:00)."}
 NULLABLE_MOMENT: Schema = {**MOMENT, "type": ["string", "null"]}
 STRING_LIST: Schema = {"type": "array", "items": STRING}
+COUNTS: Schema = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
 PARTY_REF: Schema = _object({"id": INTEGER, "name": STRING})
 NULLABLE_PARTY_REF: Schema = {"oneOf": [{"type": "null"}, PARTY_REF]}
 CONTACT: Schema = {
@@ -138,7 +140,6 @@ SCHEMAS: dict[str, Schema] = {
             "company": NULLABLE_PARTY_REF,
         }
     ),
-    "ProjectSummary": _object(_PROJECT_SUMMARY_PROPERTIES),
     "Project": _object(
         {
             **_PROJECT_SUMMARY_PROPERTIES,
@@ -156,9 +157,26 @@ SCHEMAS: dict[str, Schema] = {
             },
         }
     ),
+    "ProjectListItem": _object(
+        {
+            **_PROJECT_SUMMARY_PROPERTIES,
+            "highlight": {
+                **_object({"title": STRING, "summary": STRING, "description": STRING}, required=False),
+                "description": "Search snippets: HTML-escaped text with <mark> around the matched words "
+                "(empty without a query).",
+            },
+        }
+    ),
     "ProjectList": _object(
         {
-            "items": {"type": "array", "items": _ref("ProjectSummary")},
+            "items": {"type": "array", "items": _ref("ProjectListItem")},
+            "facets": {
+                **_object({name: COUNTS for name in ("category", "district", "status", "progress")}),
+                "description": "Counts over the whole result: category slugs, district names, statuses and "
+                "funding-progress buckets (0-25, 25-50, 50-75, 75-100, 100+).",
+            },
+            "notices": {"type": "array", "items": STRING, "description": "E.g. the query was shortened."},
+            "suggestion": {**NULLABLE_STRING, "description": "'Did you mean', when nothing matched."},
             "total": {"type": "integer", "minimum": 0},
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
@@ -319,11 +337,23 @@ PATHS: dict[str, Schema] = {
     "/projects": {
         "get": {
             "operationId": "list_projects_endpoint",
-            "summary": "Projects the caller may see, newest first",
-            "description": "Anonymous callers and companies see published, funded, failed and closed "
-            "projects; an organization member also sees its own organization's projects; staff see all.",
+            "summary": "Projects the caller may see, newest first, or full-text search results",
+            "description": "Without `q`, `sort` or `progress`: anonymous callers and companies see "
+            "published, funded, failed and closed projects; an organization member also sees its own "
+            "organization's "
+            "projects; staff see all. With any of them the request is a search (Chinese segmentation, "
+            "synonyms, pinyin): non-staff find published, funded and closed projects, staff every state.",
             "security": PUBLIC,
             "parameters": [
+                _query(
+                    "q",
+                    STRING,
+                    'Search words; "quoted phrases"; pinyin such as jinglao. Cut at 200 characters.',
+                ),
+                _query("sort", {"type": "string", "enum": list(SORTS)}, "Order (default relevance)."),
+                _query(
+                    "progress", {"type": "string", "enum": list(PROGRESS_BUCKETS)}, "Funding progress bucket."
+                ),
                 _query("status", STATUS, "Only this status."),
                 _query("category", STRING, "Category slug."),
                 _query("district", STRING, "District name."),

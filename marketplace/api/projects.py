@@ -28,7 +28,11 @@ from marketplace.projects.operations import (
     update_project,
 )
 from marketplace.projects.states import PUBLIC_STATUSES, ProjectAction, ProjectStatus
+from marketplace.search.fallback import facet_counts
+from marketplace.search.service import search_projects, visible_statuses_for
+from marketplace.search.types import PROGRESS_BUCKETS, SORTS, SearchRequest
 from marketplace.taxonomy.models import Category, District
+from marketplace.web import translate
 
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 20, 100
 REASON_MAX = 500
@@ -74,6 +78,28 @@ class ProjectListQuery:
     organization_id: int | None
     page: int
     per_page: int
+    category: str | None = None
+    q: str | None = None
+    sort: str | None = None
+    progress: str | None = None
+
+    @property
+    def is_search(self) -> bool:
+        return bool(self.q or self.sort or self.progress)
+
+    def search_request(self, user: User | None) -> SearchRequest:
+        return SearchRequest(
+            text=self.q or "",
+            categories=(self.category,) if self.category else (),
+            districts=(self.district,) if self.district else (),
+            statuses=(self.status,) if self.status else (),
+            visible_statuses=visible_statuses_for(user),
+            progress=self.progress,
+            organization_id=self.organization_id,
+            sort=self.sort or "relevance",
+            page=self.page,
+            per_page=self.per_page,
+        )
 
     @classmethod
     def from_args(cls, args: Mapping[str, str]) -> ProjectListQuery:
@@ -93,10 +119,20 @@ class ProjectListQuery:
         organization_id = query_integer(args, "organization_id", errors)
         page = query_integer(args, "page", errors, default=1)
         per_page = query_integer(args, "per_page", errors, default=DEFAULT_PER_PAGE, maximum=MAX_PER_PAGE)
+        sort = (args.get("sort") or "").strip() or None
+        if sort is not None and sort not in SORTS:
+            errors["sort"] = Msg("排序方式只能是 %(choices)s", choices=" / ".join(SORTS))
+        progress = (args.get("progress") or "").strip() or None
+        if progress is not None and progress not in PROGRESS_BUCKETS:
+            errors["progress"] = Msg("筹款进度只能是 %(choices)s", choices=" / ".join(PROGRESS_BUCKETS))
+        # Over-long text is cut by the search engine, which says so in `notices`.
+        q = " ".join((args.get("q") or "").split())[:1000] or None
         if errors:
             raise DomainError(errors)
         assert page is not None and per_page is not None
-        return cls(status, category_id, district, organization_id, page, per_page)
+        return cls(
+            status, category_id, district, organization_id, page, per_page, slug or None, q, sort, progress
+        )
 
 
 def visible_projects_condition(user: User | None) -> ColumnElement[bool] | None:
@@ -110,7 +146,7 @@ def visible_projects_condition(user: User | None) -> ColumnElement[bool] | None:
     return public
 
 
-def list_projects(query: ProjectListQuery, user: User | None) -> tuple[list[Project], int]:
+def _conditions(query: ProjectListQuery, user: User | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if (visible := visible_projects_condition(user)) is not None:
         conditions.append(visible)
@@ -122,6 +158,11 @@ def list_projects(query: ProjectListQuery, user: User | None) -> tuple[list[Proj
         conditions.append(Project.district == query.district)
     if query.organization_id is not None:
         conditions.append(Project.organization_id == query.organization_id)
+    return conditions
+
+
+def list_projects(query: ProjectListQuery, user: User | None) -> tuple[list[Project], int]:
+    conditions = _conditions(query, user)
     total = db.session.scalar(select(func.count()).select_from(Project).where(*conditions)) or 0
     items = db.session.scalars(
         select(Project)
@@ -137,13 +178,27 @@ def list_projects(query: ProjectListQuery, user: User | None) -> tuple[list[Proj
 @bp.get("/projects")
 def list_projects_endpoint() -> Any:
     query = ProjectListQuery.from_args(request.args)
-    items, total = list_projects(query, current_api_user())
+    user = current_api_user()
+    if query.is_search:
+        result, items = search_projects(query.search_request(user))
+        highlights = {hit.project_id: hit.highlights for hit in result.hits}
+        total, facets = result.total, result.facets
+        notices, suggestion = [translate(notice) for notice in result.notices], result.suggestion
+    else:
+        items, total = list_projects(query, user)
+        highlights, facets = {}, facet_counts(_conditions(query, user))
+        notices, suggestion = [], None
     return jsonify(
         {
-            "items": [project_summary(project) for project in items],
+            "items": [
+                {**project_summary(project), "highlight": highlights.get(project.id, {})} for project in items
+            ],
             "total": total,
             "page": query.page,
             "per_page": query.per_page,
+            "facets": facets,
+            "notices": notices,
+            "suggestion": suggestion,
         }
     )
 

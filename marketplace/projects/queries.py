@@ -5,7 +5,7 @@ Views never build SQL themselves; everything a page lists comes from here.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -18,29 +18,45 @@ from marketplace.messages import Msg
 from marketplace.parties.models import Company, Organization, VerificationStatus
 from marketplace.projects.models import Project, ProjectTransition
 from marketplace.projects.states import PUBLIC_STATUSES, STATUS_LABELS, ProjectAction, ProjectStatus
+from marketplace.search.types import SearchRequest
 from marketplace.taxonomy.models import Category, District
 from marketplace.timeutil import utcnow
 
-SEARCH_MAX = 50
+# Longer input is accepted and cut by the search engine, which tells the visitor it did so.
+QUERY_INPUT_MAX = 1000
 ALL_PUBLIC = "all"
 DEFAULT_STATUS = ProjectStatus.PUBLISHED.value
 
 
 class BrowseSort(StrEnum):
+    RELEVANCE = "relevance"
     NEWEST = "newest"
-    CLOSING = "closing"
-    MOST_FUNDED = "funded"
+    CLOSING_SOON = "closing_soon"
+    MOST_FUNDED = "most_funded"
+    LEAST_FUNDED = "least_funded"
 
 
 SORT_LABELS: Mapping[BrowseSort, Msg] = {
+    BrowseSort.RELEVANCE: Msg("最相关"),
     BrowseSort.NEWEST: Msg("最新发布"),
-    BrowseSort.CLOSING: Msg("即将截止"),
-    BrowseSort.MOST_FUNDED: Msg("筹款最多"),
+    BrowseSort.CLOSING_SOON: Msg("即将截止"),
+    BrowseSort.MOST_FUNDED: Msg("筹款进度最高"),
+    BrowseSort.LEAST_FUNDED: Msg("离目标最远"),
 }
 
-# Public states first, in the order people think of them; staff also get the internal ones.
-_PUBLIC_ORDER = (ProjectStatus.PUBLISHED, ProjectStatus.FUNDED, ProjectStatus.FAILED, ProjectStatus.CLOSED)
+# Numbers read the same in every language; only the last bucket has words.
+PROGRESS_LABELS: Mapping[str, str] = {
+    "0-25": "0–25%",
+    "25-50": "25–50%",
+    "50-75": "50–75%",
+    "75-100": "75–100%",
+    "100+": Msg("已达成目标"),
+}
+
+# Listed states first, in the order people think of them; staff also get the internal ones.
+_LISTED_ORDER = (ProjectStatus.PUBLISHED, ProjectStatus.FUNDED, ProjectStatus.CLOSED)
 _STAFF_ONLY_ORDER = (
+    ProjectStatus.FAILED,
     ProjectStatus.SUBMITTED,
     ProjectStatus.RETURNED,
     ProjectStatus.DRAFT,
@@ -49,10 +65,10 @@ _STAFF_ONLY_ORDER = (
 
 
 def status_filter_choices(*, staff: bool) -> list[tuple[str, Msg]]:
-    """The status filter's options: public states for everyone, every state for staff."""
-    statuses = _PUBLIC_ORDER + (_STAFF_ONLY_ORDER if staff else ())
+    """The status filter's options: listed states for everyone, every state for staff."""
+    statuses = _LISTED_ORDER + (_STAFF_ONLY_ORDER if staff else ())
     return [(status.value, STATUS_LABELS[status]) for status in statuses] + [
-        (ALL_PUBLIC, Msg("全部公开项目"))
+        (ALL_PUBLIC, Msg("全部状态") if staff else Msg("全部公开项目"))
     ]
 
 
@@ -63,68 +79,117 @@ class BrowseFilters:
     category: str = ""
     district: str = ""
     status: str = DEFAULT_STATUS
+    progress: str = ""
     q: str = ""
-    sort: BrowseSort = BrowseSort.NEWEST
+    sort: BrowseSort = BrowseSort.RELEVANCE
+    page: int = 1
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any], *, staff: bool) -> BrowseFilters:
         allowed = {value for value, _ in status_filter_choices(staff=staff)}
         status = str(args.get("status") or DEFAULT_STATUS)
         try:
-            sort = BrowseSort(str(args.get("sort") or BrowseSort.NEWEST))
+            sort = BrowseSort(str(args.get("sort") or BrowseSort.RELEVANCE))
         except ValueError:
-            sort = BrowseSort.NEWEST
+            sort = BrowseSort.RELEVANCE
+        progress = str(args.get("progress") or "")
+        try:
+            page = max(1, min(int(args.get("page") or 1), 10_000))
+        except ValueError:
+            page = 1
         return cls(
             category=str(args.get("category") or "").strip()[:32],
             district=str(args.get("district") or "").strip()[:16],
             # A state the visitor may not list falls back to the default instead of leaking rows.
             status=status if status in allowed else DEFAULT_STATUS,
-            q=" ".join(str(args.get("q") or "").split())[:SEARCH_MAX],
+            progress=progress if progress in PROGRESS_LABELS else "",
+            q=" ".join(str(args.get("q") or "").split())[:QUERY_INPUT_MAX],
             sort=sort,
+            page=page,
         )
 
     def as_args(self) -> dict[str, str]:
-        """The non-default filters, for links that keep them (pagination, sort)."""
+        """The non-default filters, for links that keep them (pagination, sort, facets)."""
         args = {
             "category": self.category,
             "district": self.district,
             "status": self.status if self.status != DEFAULT_STATUS else "",
+            "progress": self.progress,
             "q": self.q,
-            "sort": self.sort.value if self.sort is not BrowseSort.NEWEST else "",
+            "sort": self.sort.value if self.sort is not BrowseSort.RELEVANCE else "",
         }
+        return {key: value for key, value in args.items() if value}
+
+    def with_(self, **changes: str) -> dict[str, str]:
+        """The args of a link that changes one filter (a facet) and starts again at page 1."""
+        args = {**self.as_args(), **changes}
         return {key: value for key, value in args.items() if value}
 
     @property
     def is_filtered(self) -> bool:
-        return bool(self.category or self.district or self.q or self.status != DEFAULT_STATUS)
-
-
-def browse_query(filters: BrowseFilters) -> Select[tuple[Project]]:
-    """The project list for ``filters`` (``from_args`` has already limited the status to the viewer)."""
-    query = select(Project).options(selectinload(Project.organization), selectinload(Project.category))
-    if filters.status == ALL_PUBLIC:
-        query = query.where(Project.status.in_([status.value for status in PUBLIC_STATUSES]))
-    else:
-        query = query.where(Project.status == filters.status)
-    if filters.category:
-        query = query.join(Project.category).where(Category.slug == filters.category)
-    if filters.district:
-        query = query.where(Project.district == filters.district)
-    if filters.q:
-        # A later issue replaces this with the full-text index; LIKE wildcards typed by people are literal.
-        query = query.where(
-            Project.title.icontains(filters.q, autoescape=True)
-            | Project.summary.icontains(filters.q, autoescape=True)
+        return bool(
+            self.category or self.district or self.q or self.progress or self.status != DEFAULT_STATUS
         )
-    return query.order_by(*_browse_order(filters.sort))
+
+    def search_request(self, *, visible_statuses: frozenset[str] | None, per_page: int) -> SearchRequest:
+        statuses = () if self.status == ALL_PUBLIC else (self.status,)
+        return SearchRequest(
+            text=self.q,
+            categories=(self.category,) if self.category else (),
+            districts=(self.district,) if self.district else (),
+            statuses=statuses,
+            visible_statuses=visible_statuses,
+            progress=self.progress or None,
+            # Without words to rank by, "relevance" means newest first.
+            sort=self.sort.value,
+            page=self.page,
+            per_page=per_page,
+        )
 
 
-def _browse_order(sort: BrowseSort) -> tuple[Any, ...]:
-    if sort is BrowseSort.CLOSING:
-        return (Project.deadline.asc(), Project.id.asc())
-    if sort is BrowseSort.MOST_FUNDED:
-        return (Project.raised_amount.desc(), Project.id.desc())
-    return (Project.published_at.desc().nulls_last(), Project.id.desc())
+@dataclass
+class ResultPage:
+    """A page of search results with the attributes the pagination macro reads (as Flask-SQLAlchemy's)."""
+
+    items: list[Project]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def iter_pages(
+        self, left_edge: int = 2, left_current: int = 2, right_current: int = 4, right_edge: int = 2
+    ) -> Iterator[int | None]:
+        last = 0
+        for number in range(1, self.pages + 1):
+            if (
+                number <= left_edge
+                or self.page - left_current - 1 < number < self.page + right_current
+                or number > self.pages - right_edge
+            ):
+                if last + 1 != number:
+                    yield None
+                yield number
+                last = number
 
 
 def _published() -> Select[tuple[Project]]:

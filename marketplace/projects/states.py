@@ -114,6 +114,8 @@ ACTION_ACTORS: Mapping[ProjectAction, frozenset[Actor]] = MappingProxyType(
 )
 
 EDITABLE_STATUSES: frozenset[ProjectStatus] = frozenset({_S.DRAFT, _S.RETURNED})
+# What lists and search show to everyone but staff; a failed project stays reachable by its link.
+LISTED_STATUSES: frozenset[str] = frozenset({_S.PUBLISHED, _S.FUNDED, _S.CLOSED})
 PUBLIC_STATUSES: frozenset[ProjectStatus] = frozenset({_S.PUBLISHED, _S.FUNDED, _S.FAILED, _S.CLOSED})
 # Sponsors pledged against these terms; changing them afterwards would change the deal under them.
 LOCKED_AFTER_PUBLISH_FIELDS: frozenset[str] = frozenset({"goal_amount", "deadline", "funding_model"})

@@ -39,6 +39,7 @@ from marketplace.projects.states import (
     allowed_actions,
 )
 from marketplace.rendering import render_markdown
+from marketplace.search.service import search_projects, visible_statuses_for
 from marketplace.uploads import MAX_IMAGE_BYTES, validate_image
 from marketplace.web import translate
 
@@ -66,20 +67,21 @@ _TRANSITION_ALIASES = {"action": "form-level"}
 def browse() -> Any:
     staff = bool(current_user.is_staff)
     filters = queries.BrowseFilters.from_args(request.args, staff=staff)
-    page = db.paginate(
-        queries.browse_query(filters),
-        page=request.args.get("page", 1, type=int),
-        per_page=current_app.config["PROJECTS_PER_PAGE"],
-        error_out=False,
+    search_request = filters.search_request(
+        visible_statuses=visible_statuses_for(current_user), per_page=current_app.config["PROJECTS_PER_PAGE"]
     )
+    result, projects = search_projects(search_request)
     return render_template(
         "projects/browse.html",
-        page=page,
+        page=queries.ResultPage(projects, result.total, result.page, result.per_page),
+        result=result,
+        highlights={hit.project_id: hit.highlights for hit in result.hits},
         filters=filters,
         categories=queries.categories(),
         districts=queries.districts(),
         status_choices=queries.status_filter_choices(staff=staff),
         sort_choices=queries.SORT_LABELS,
+        progress_choices=queries.PROGRESS_LABELS,
     )
 
 
