@@ -35,11 +35,13 @@ translations: $(STAMP)
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo
+	$(BIN)/flask search reindex
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 demo: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo
+	$(BIN)/flask search reindex
 
 ## Installs everything (Python packages, Chromium and CJK fonts) and runs every test on SQLite
 test: install browser-deps lint
