@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import os
 import re
 import tempfile
@@ -106,6 +107,9 @@ def warm_up(cache_dir: Path | None = None) -> None:
         for word in sorted({w for group in synonym_groups() for w in group}):
             if _IS_CJK.match(word) and len(word) > 1 and not freq.get(word):
                 jieba.dt.add_word(word)
+        global _log_total
+        _log_total = math.log(jieba.dt.total)
+        _LOG_PROB.clear()
         import pypinyin  # noqa: F401  (loads its dictionaries now, not in the first request)
 
         _pinyin_run("预热")
@@ -148,6 +152,60 @@ def _split_word(word: str) -> list[str]:
 _JIEBA_RUN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-]+)")
 
 
+_LOG_PROB: dict[str, float] = {}  # word → log(frequency / total), filled as words are met
+_log_total = 0.0
+
+
+def _cut_dag(sentence: str) -> list[str]:
+    """jieba's precise mode without HMM (``Tokenizer.__cut_DAG_NO_HMM``: the most probable path
+    through the dictionary DAG, single Latin letters/digits glued together) — the same words,
+    computed in one backward pass without jieba's per-character generators and logarithms."""
+    freq = _jieba().FREQ
+    log_prob = _LOG_PROB
+    log_total = _log_total
+    n = len(sentence)
+    best = [0.0] * (n + 1)
+    end = list(range(n))
+    for idx in range(n - 1, -1, -1):
+        best_value: float | None = None
+        i = idx
+        frag = sentence[idx]
+        while i < n:
+            f = freq.get(frag)
+            if f is None:
+                break
+            if f:
+                lp = log_prob.get(frag)
+                if lp is None:
+                    lp = log_prob[frag] = math.log(f) - log_total
+                value = lp + best[i + 1]
+                if best_value is None or value >= best_value:  # ties: the longer word, as jieba
+                    best_value = value
+                    end[idx] = i
+            i += 1
+            frag = sentence[idx : i + 1]
+        if best_value is None:
+            best_value = -log_total + best[idx + 1]
+        best[idx] = best_value
+    out: list[str] = []
+    buf = ""
+    x = 0
+    while x < n:
+        y = end[x] + 1
+        word = sentence[x:y]
+        if y - x == 1 and word.isascii() and word.isalnum():
+            buf += word
+        else:
+            if buf:
+                out.append(buf)
+                buf = ""
+            out.append(word)
+        x = y
+    if buf:
+        out.append(buf)
+    return out
+
+
 @lru_cache(maxsize=131072)
 def _cut_run(run: str) -> tuple[str, ...]:
     """jieba precise mode over one run, cleaned. Without jieba's HMM new-word guessing: it is
@@ -156,7 +214,7 @@ def _cut_run(run: str) -> tuple[str, ...]:
     both sides instead."""
     out: list[str] = []
     append = out.append
-    for word in _jieba().cut(run, HMM=False):
+    for word in _cut_dag(run):
         if word.isalnum():  # the usual case: one clean CJK or Latin/digit word
             append(word if len(word) <= MAX_TOKEN_LENGTH else word[:MAX_TOKEN_LENGTH])
         elif len(word) > 1:

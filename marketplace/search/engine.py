@@ -83,7 +83,11 @@ MAX_PAGE = 10_000
 SEGMENT_MASK_CACHE = 4096  # cached bitsets per segment (≤ 12.5 KB each at 100k documents)
 GLOBAL_MASK_CACHE = 2048
 SMALL_RESULT = 500  # rank result sets up to this size document by document
-PHRASE_CANDIDATES = 20_000  # phrase position checks are skipped above this many candidates
+# Whoosh checks phrase positions document by document (~0.1 ms each): an implicit phrase (a long
+# word's pieces in the description) is skipped above this many candidate documents, a quoted one
+# above the second limit.
+PHRASE_CANDIDATES = 2_000
+QUOTED_PHRASE_CANDIDATES = 20_000
 INLINE_POSTINGS = 4  # terms in at most this many documents of a segment keep their postings inline
 SNIPPET_CHARS = 120
 SNIPPET_LEAD = 30
@@ -809,7 +813,8 @@ class SearchIndex:
                 together &= gen.term(alt.field, token)
                 if not together:
                     return 0
-            if (together & gen.live).bit_count() > PHRASE_CANDIDATES:
+            limit = QUOTED_PHRASE_CANDIDATES if alt.quoted else PHRASE_CANDIDATES
+            if (together & gen.live).bit_count() > limit:
                 return 0
             return gen.phrase(alt.field, alt.tokens)
         mask = -1
@@ -894,7 +899,8 @@ class SearchIndex:
         ]
         hits = [self._hit(gen, plan.needles, readings, score, doc) for score, doc in ranked]
         suggestion = None
-        if required and (total == 0 or not matched_all):
+        if required and (total == 0 or not matched_all or plan.original is not None):
+            # nothing found, only some words found, or a word found only as separate characters
             suggestion = self._suggest(gen, plan, filter_mask)
         return SearchResult(
             hits=hits,
@@ -1097,23 +1103,25 @@ class SearchIndex:
         return text.strip() or None
 
     def _closest(self, gen: _Generation, fields: Iterable[str], word: str) -> str | None:
-        maxdist = 1 if len(word) <= 4 else 2
-        best: tuple[int, int, str] | None = None
-        for field in fields:
-            for _cache, sub, _offset in gen.leaves:
-                reader = sub.reader()
-                try:
-                    candidates = list(islice(reader.terms_within(field, word, maxdist), 200))
-                except Exception:
-                    continue
-                for candidate in candidates:
-                    if candidate == word or len(candidate) < 2:
+        """The most frequent indexed term one edit away (two for longer words) sharing the first
+        character (the automaton then only walks that part of the term list)."""
+        for maxdist in (1, 2) if len(word) > 4 else (1,):
+            best: tuple[int, str] | None = None
+            for field in fields:
+                for _cache, sub, _offset in gen.leaves:
+                    try:
+                        found = list(islice(sub.reader().terms_within(field, word, maxdist, prefix=1), 200))
+                    except Exception:
                         continue
-                    df = gen.reader.doc_frequency(field, candidate)
-                    key = (abs(len(candidate) - len(word)), -df, candidate)
-                    if df and (best is None or key < best):
-                        best = key
-        return best[2] if best else None
+                    for candidate in found:
+                        if candidate == word or len(candidate) < 2:
+                            continue
+                        df = gen.reader.doc_frequency(field, candidate)
+                        if df and (best is None or (-df, candidate) < best):
+                            best = (-df, candidate)
+            if best is not None:
+                return best[1]
+        return None
 
     def _correct(self, gen: _Generation, word: str) -> str | None:
         word = word.replace(" ", "") if word.isascii() else word
@@ -1126,7 +1134,7 @@ class SearchIndex:
                 return chinese or reading
             return self._closest(gen, ("title", "tags", "summary"), word)
         if analysis.is_cjk(word) and len(word) >= 2:
-            return self._closest(gen, ("title", "tags"), word)
+            return self._closest(gen, ("title", "tags", "summary", "body"), word)
         return None
 
     def _reading_to_chinese(self, gen: _Generation, reading: str) -> str | None:
@@ -1247,7 +1255,15 @@ class BulkWriter(SegmentWriter):
                 if value is None or fieldname.startswith("_"):
                     continue
                 field = schema[fieldname]
-                length = pool.add_field(fieldname, docnum, field.index(value)) if field.indexed else 0
+                length = 0
+                if field.indexed:
+                    terms_of = getattr(field, "terms", None)
+                    if terms_of is not None:
+                        length = pool.add_terms(fieldname, docnum, terms_of(value))
+                    else:
+                        for btext, freq, _weight, vbytes in field.index(value):
+                            pool.add((fieldname, btext, docnum, 1.0, vbytes))
+                            length += freq
                 perdoc.add_field(
                     fieldname, field, value if field.stored else None, length if field.scorable else 0
                 )

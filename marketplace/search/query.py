@@ -38,6 +38,7 @@ class Alt:
     tokens: tuple[str, ...]
     weight: float
     fallback: bool = False
+    quoted: bool = False  # a phrase the user quoted (worth checking more candidates)
 
 
 @dataclass
@@ -127,10 +128,10 @@ def phrase_term(phrase: str) -> Term | None:
     if len(words) == 1:
         alts = _word_alts(words[0], pieces=True)
     else:
-        alts = [Alt("phrase", f, tuple(words), FIELD_WEIGHTS[f]) for f in WORD_FIELDS]
+        alts = [Alt("phrase", f, tuple(words), FIELD_WEIGHTS[f], quoted=True) for f in WORD_FIELDS]
         split = tuple(p for w in words for p in (analysis.split_pieces(w) if analysis.is_cjk(w) else [w]))
         if split != tuple(words):
-            alts.append(Alt("phrase", BODY_FIELD, split, FIELD_WEIGHTS[BODY_FIELD]))
+            alts.append(Alt("phrase", BODY_FIELD, split, FIELD_WEIGHTS[BODY_FIELD], quoted=True))
         compact = "".join(analysis.normalize(phrase).split())
         if analysis.is_cjk(compact):
             alts.append(Alt("grams", CHAR_FIELD, tuple(analysis.char_grams(compact)), CHARS_WEIGHT))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import struct
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate, pairwise
@@ -105,48 +104,33 @@ class IndexCodec(W3Codec):
 
 
 class CompactPool:
-    """A drop-in for Whoosh's PostingPool (``writer.pool``): postings grouped per (field, term) in
-    compact arrays, in memory, instead of one tuple per posting sorted through temporary run files.
-    Documents arrive in docnum order, so each term's postings are normally already sorted. Weights
-    are not kept: the engine never reads them (a posting's weight is its frequency, or 1)."""
+    """A drop-in for Whoosh's PostingPool (``writer.pool``): postings grouped per field and term
+    (terms kept as str, encoded once when the segment is written) in compact arrays, in memory,
+    instead of one tuple per posting sorted through temporary run files. Documents arrive in
+    docnum order, so each term's postings are normally already sorted. Weights are not kept."""
 
     def __init__(self) -> None:
         self.fieldnames: set[str] = set()
-        self._terms: dict[tuple[str, bytes], list[Any]] = {}
-        self._unsorted: set[tuple[str, bytes]] = set()
+        self._fields: dict[str, dict[str, list[Any]]] = {}
+        self._unsorted: set[tuple[str, str]] = set()
 
-    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
-        fieldname, btext, docnum, _weight, vbytes = item
-        key = (fieldname, btext)
-        entry = self._terms.get(key)
-        if entry is None:
-            entry = self._terms[key] = [array("I"), None]
+    def add_terms(self, fieldname: str, docnum: int, postings: Iterable[tuple[str, bytes, int]]) -> int:
+        """One document's (term, value, frequency) postings of one field (the fast path); returns
+        the field length (sum of frequencies)."""
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
             self.fieldnames.add(fieldname)
-        elif entry[0][-1] > docnum:
-            self._unsorted.add(key)
-        entry[0].append(docnum)
-        if vbytes:
-            if entry[1] is None:
-                entry[1] = [b""] * (len(entry[0]) - 1)
-            entry[1].append(vbytes)
-        elif entry[1] is not None:
-            entry[1].append(b"")
-
-    def add_field(self, fieldname: str, docnum: int, items: Iterable[tuple[bytes, int, float, bytes]]) -> int:
-        """All postings of one field of one document; returns the field length (sum of
-        frequencies). The fast path of ``BulkWriter.add_document``."""
-        terms = self._terms
         length = 0
-        for btext, freq, _weight, vbytes in items:
+        for term, vbytes, freq in postings:
             length += freq
-            key = (fieldname, btext)
-            entry = terms.get(key)
+            entry = terms.get(term)
             if entry is None:
-                terms[key] = [array("I", (docnum,)), [vbytes] if vbytes else None]
+                terms[term] = [array("I", (docnum,)), [vbytes] if vbytes else None]
                 continue
             docs = entry[0]
             if docs[-1] > docnum:
-                self._unsorted.add(key)
+                self._unsorted.add((fieldname, term))
             docs.append(docnum)
             values = entry[1]
             if vbytes:
@@ -155,42 +139,37 @@ class CompactPool:
                 values.append(vbytes)
             elif values is not None:
                 values.append(b"")
-        if length:
-            self.fieldnames.add(fieldname)
         return length
 
+    def add(self, item: tuple[str, bytes, int, float, bytes | None]) -> None:
+        """Whoosh's interface (used when segments are merged)."""
+        fieldname, btext, docnum, _weight, vbytes = item
+        self.add_terms(fieldname, docnum, ((btext.decode("utf-8"), vbytes or b"", 1),))
+
     def iter_terms(self) -> Iterator[tuple[str, bytes, array, list[bytes] | None]]:
-        """(fieldname, term, docnums, values or None) in (field, term) order, docnums ascending."""
-        for key in sorted(self._terms):
-            docs, values = self._terms[key]
-            if key in self._unsorted:
-                order = sorted(range(len(docs)), key=docs.__getitem__)
-                docs = array("I", (docs[i] for i in order))
-                if values is not None:
-                    values = [values[i] for i in order]
-            yield key[0], key[1], docs, values
+        """(fieldname, term bytes, docnums, values or None) in (field, term) order (str order is
+        UTF-8 byte order), docnums ascending."""
+        for fieldname in sorted(self._fields):
+            terms = self._fields[fieldname]
+            for term in sorted(terms):
+                docs, values = terms[term]
+                if (fieldname, term) in self._unsorted:
+                    order = sorted(range(len(docs)), key=docs.__getitem__)
+                    docs = array("I", (docs[i] for i in order))
+                    if values is not None:
+                        values = [values[i] for i in order]
+                yield fieldname, term.encode("utf-8"), docs, values
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
-        for key in sorted(self._terms):
-            fieldname, btext = key
-            docs, values = self._terms[key]
-            order: Iterable[int] = range(len(docs))
-            if key in self._unsorted:
-                order = sorted(order, key=docs.__getitem__)
-            if values is None:
-                for i in order:
-                    yield fieldname, btext, docs[i], 1.0, b""
-            else:
-                for i in order:
-                    value = values[i]
-                    weight = float(_UINT.unpack(value[:4])[0]) if len(value) >= 4 else 1.0
-                    yield fieldname, btext, docs[i], weight, value
+        for fieldname, btext, docs, values in self.iter_terms():
+            for i, docnum in enumerate(docs):
+                yield fieldname, btext, docnum, 1.0, b"" if values is None else values[i]
 
     def save(self) -> None:
         pass
 
     def cleanup(self) -> None:
-        self._terms.clear()
+        self._fields.clear()
         self._unsorted.clear()
 
 
@@ -202,10 +181,18 @@ class WordField(fields.TEXT):
         self.format = CompactPositions()
 
     def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
+        for term, vbytes, freq in self.terms(value):
+            yield term.encode("utf-8"), freq, float(freq), vbytes
+
+    def terms(self, value: object) -> list[tuple[str, bytes, int]]:
+        """(term, encoded positions, frequency) — the writer's fast path."""
         text = "\n".join(value) if isinstance(value, (list, tuple)) else str(value)
+        single = _SINGLE_POSITIONS
         encode = self.format.encode
-        for term, plist in analysis.word_positions(text).items():
-            yield term.encode("utf-8"), len(plist), float(len(plist)), encode(plist)
+        return [
+            (term, single[plist[0]] if len(plist) == 1 and plist[0] < 4096 else encode(plist), len(plist))
+            for term, plist in analysis.word_positions(text).items()
+        ]
 
 
 # Presence-only fields are still "scorable" (a one-byte length per document): Whoosh 2.7's writer
@@ -221,9 +208,12 @@ class CharField(fields.TEXT):
         self.format = formats.Existence()
 
     def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
-        text = "\n".join(value) if isinstance(value, (list, tuple)) else str(value)
-        for term, freq in Counter(analysis.char_tokens(text)).items():
+        for term, _, freq in self.terms(value):
             yield term.encode("utf-8"), freq, float(freq), emptybytes
+
+    def terms(self, value: object) -> list[tuple[str, bytes, int]]:
+        text = "\n".join(value) if isinstance(value, (list, tuple)) else str(value)
+        return [(term, emptybytes, 1) for term in set(analysis.char_tokens(text))]
 
 
 class PinyinField(fields.TEXT):
@@ -234,9 +224,12 @@ class PinyinField(fields.TEXT):
         self.format = formats.Existence()
 
     def index(self, value: object, **kwargs: object) -> Iterator[tuple[bytes, int, float, bytes]]:
-        texts = list(value) if isinstance(value, (list, tuple)) else str(value).split("\n")
-        for term in analysis.pinyin_tokens(texts):
+        for term, _, _ in self.terms(value):
             yield term.encode("utf-8"), 1, 1.0, emptybytes
+
+    def terms(self, value: object) -> list[tuple[str, bytes, int]]:
+        texts = list(value) if isinstance(value, (list, tuple)) else str(value).split("\n")
+        return [(term, emptybytes, 1) for term in analysis.pinyin_tokens(texts)]
 
 
 class KeyField(fields.ID):
@@ -245,6 +238,9 @@ class KeyField(fields.ID):
     def __init__(self, stored: bool = False, unique: bool = False) -> None:
         super().__init__(stored=stored, unique=unique)
         self.scorable = True
+
+    def terms(self, value: object) -> list[tuple[str, bytes, int]]:
+        return [(str(value), emptybytes, 1)]
 
 
 def make_schema() -> fields.Schema:

@@ -164,6 +164,20 @@ def test_apply_wait_true_waits_for_the_lock(index: SearchIndex) -> None:
     assert index.doc_count() == 1
 
 
+def test_many_small_commits_are_merged_and_stay_searchable(index: SearchIndex) -> None:
+    for round_ in range(12):
+        index.apply(
+            [doc(round_ + 1, title=f"助餐服务第{round_}期", tags=("助餐",)), doc(100, title=f"敬老{round_}")]
+        )
+    segments = index._open_ix()._segments()
+    assert len(segments) < 12  # Whoosh merged the small segments (through the engine's pool)
+    assert sorted(index.versions()) == [*range(1, 13), 100]
+    assert search(index, "助餐").total == 12
+    assert ids(search(index, '"敬老11"')) == [100]
+    assert ids(search(index, "jinglao")) == [100]
+    assert search(index, "", sort="newest").total == 13
+
+
 def test_a_reused_index_sees_changes_made_elsewhere(index: SearchIndex) -> None:
     reader = SearchIndex(index.directory)
     assert search(reader, "助餐").total == 0
