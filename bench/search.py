@@ -91,6 +91,34 @@ def time_queries(
     return latency
 
 
+class OtherCpu:
+    """CPU time the rest of the machine used while a phase ran (all CPUs' busy time from
+    /proc/stat minus this process's and its reaped children's): the noise in that phase."""
+
+    def __init__(self) -> None:
+        self.start = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float]:
+        with open("/proc/stat", encoding="ascii") as stat:
+            values = [int(v) for v in stat.readline().split()[1:9]]
+        busy = (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+        own = sum(
+            usage.ru_utime + usage.ru_stime
+            for usage in (
+                resource.getrusage(resource.RUSAGE_SELF),
+                resource.getrusage(resource.RUSAGE_CHILDREN),
+            )
+        )
+        return busy, own, time.perf_counter()
+
+    def cores(self) -> float:
+        """Average number of cores the rest of the machine kept busy since the start."""
+        busy, own, now = self._sample()
+        other = (busy - self.start[0]) - (own - self.start[1])
+        return round(max(0.0, other) / max(1e-9, now - self.start[2]), 2)
+
+
 def disk_usage(path: Path) -> int:
     """Bytes allocated on disk, as `du` counts them."""
     output = subprocess.run(["du", "-sk", str(path)], capture_output=True, text=True, check=True).stdout
@@ -463,16 +491,16 @@ def render(report: dict[str, Any]) -> str:
         if w:
             slow = "; ".join(f"`{label}` {ms} ms ({hits:,} hits)" for ms, label, hits in w["slowest"][:5])
             lines.append(f"- Slowest Whoosh queries at {int(size):,}: {slow}.")
-    loads = [
-        f"{name} {int(size) // 1000}k {run[name]['load'][0]}→{run[name]['load'][1]}"
+    noise = [
+        f"{name} {int(size) // 1000}k {run[name]['other_cores']}"
         for size, run in report["sizes"].items()
         for name in ("whoosh", "fts5")
-        if "load" in run.get(name, {})
+        if "other_cores" in run.get(name, {})
     ]
-    if loads:
+    if noise:
         lines.append(
-            f"- 1-minute load average before→after each phase ({facts['cpus']} CPUs; above ~0.5 means "
-            f"something else was running): {', '.join(loads)}."
+            f"- Noise: cores kept busy by other processes during each phase (of {facts['cpus']}; "
+            f"0 = the benchmark had the machine to itself): {', '.join(noise)}."
         )
     e2e = report.get("e2e")
     if e2e:
@@ -483,8 +511,8 @@ def render(report: dict[str, Any]) -> str:
             lines += [
                 f"Bulk load {e2e['load_s']} s, `indexer().rebuild()` {e2e['reindex_s']} s; "
                 f"status codes {e2e['status_codes']}; search-service calls per pass of "
-                f"{report['queries']} requests: {e2e['index_calls_per_pass']}; 1-minute load "
-                f"{e2e['load'][0]}→{e2e['load'][1]}.",
+                f"{report['queries']} requests: {e2e['index_calls_per_pass']}; other processes kept "
+                f"{e2e.get('other_cores', '?')} cores busy meanwhile.",
                 "",
                 "| kind | n | p50 / p95 / p99 (ms) |",
                 "|---|---:|---:|",
@@ -558,6 +586,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--workdir", type=Path, default=None, help="where indexes go (default: a temp dir)")
     parser.add_argument("--json", type=Path, default=None, help="also save the raw figures here")
+    parser.add_argument(
+        "--merge", action="store_true", help="update the --json file's figures for the phases run now"
+    )
     parser.add_argument("--render", type=Path, default=None, help="re-render a saved --json file and exit")
     parser.add_argument("--out", type=Path, default=None, help="update the generated block of this file")
     return parser.parse_args(argv)
@@ -583,13 +614,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-search-"))
     workdir.mkdir(parents=True, exist_ok=True)
     queries = corpus.queries(args.queries)
-    report: dict[str, Any] = {
-        "command": "python -m bench.search " + " ".join(sys.argv[1:]),
-        "started": time.strftime("%Y-%m-%d %H:%M %Z"),
-        "machine": machine_facts(),
-        "queries": len(queries),
-        "sizes": {},
-    }
+    command = "python -m bench.search " + " ".join(sys.argv[1:])
+    started = time.strftime("%Y-%m-%d %H:%M %Z")
+    report: dict[str, Any] = {"sizes": {}}
+    if args.merge and args.json and args.json.exists():
+        # Re-measure some phases of a saved run (e.g. one disturbed by other work) and keep the rest.
+        report = json.loads(args.json.read_text(encoding="utf-8"))
+        report["command"] += f"`, re-measured by `{command}` ({started})"
+        command, started = report["command"], report["started"]
+    report.update(command=command, started=started, machine=machine_facts(), queries=len(queries))
     for size in args.sizes:
         _log(f"generating {size:,} documents")
         documents = list(corpus.generate(size))
@@ -602,26 +635,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"{len(queries)} queries ({', '.join(f'{k} {n}' for k, n in corpus.QUERY_MIX)}), "
             f"{args.repeats} timed passes after one warm-up pass"
         )
-        run_for_size: dict[str, Any] = {}
-        report["sizes"][str(size)] = run_for_size
+        run_for_size: dict[str, Any] = report["sizes"].setdefault(str(size), {})
         for name in args.engines:
             _log(f"{name}: {size:,} documents")
             runner = run_whoosh if name == "whoosh" else run_fts5
-            load_before = os.getloadavg()[0]
+            other = OtherCpu()
             try:
                 run_for_size[name] = runner(size, documents, queries, args, workdir)
             except ImportError as error:
                 run_for_size[name] = {"skipped": f"not importable: {error}"}
-            run_for_size[name]["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+            run_for_size[name]["other_cores"] = other.cores()
             _log(f"{name}: {json.dumps({k: v for k, v in run_for_size[name].items() if k != 'latency'})}")
             if args.json:
                 args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
         del documents
     if args.e2e:
         _log(f"end to end: {args.e2e:,} projects")
-        load_before = os.getloadavg()[0]
+        other = OtherCpu()
         report["e2e"] = {"size": args.e2e, **run_end_to_end(args.e2e, queries, args, workdir)}
-        report["e2e"]["load"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+        report["e2e"]["other_cores"] = other.cores()
     if args.json:
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     _log(f"indexes kept under {workdir}")

@@ -447,7 +447,10 @@ def _is_word_char(ch: str) -> bool:
 def _spans(text: str, needles: list[str]) -> list[tuple[int, int]]:
     if not text or not needles:
         return []
-    norm, index = _normalized_with_map(text)
+    if all(analysis.is_cjk(n) for n in needles):  # Chinese needles: no case or width to fold
+        norm, index = text, None
+    else:
+        norm, index = _normalized_with_map(text)
     covered = bytearray(len(norm))
     spans: list[tuple[int, int]] = []
     for needle in sorted({n for n in needles if n}, key=len, reverse=True):
@@ -582,8 +585,11 @@ class SearchIndex:
     # ---- lifecycle
     @classmethod
     def create(cls, directory: Path, **kwargs: Any) -> SearchIndex:
-        """A new empty index in ``directory`` (created if needed)."""
+        """A new empty index in ``directory`` (created if needed; an existing non-empty directory is
+        refused rather than wiped)."""
         directory = Path(directory)
+        if directory.exists() and any(directory.iterdir()):
+            raise FileExistsError(f"{directory} is not empty")
         directory.mkdir(parents=True, exist_ok=True)
         FileStorage(str(directory)).create_index(make_schema())
         _write_atomic(directory / VERSION_FILE, str(SCHEMA_VERSION))
@@ -1439,10 +1445,9 @@ def build_index(
     them in batches of ``batch_size``), each producing its own segments of up to ``segment_docs``
     documents; the parent only reads ``documents`` and commits the segment list."""
     warm_up()
+    analysis.prepare_bulk_indexing()
     directory = Path(directory)
-    if directory.exists() and any(directory.iterdir()):
-        raise FileExistsError(f"{directory} is not empty; build into a fresh directory and swap")
-    SearchIndex.create(directory)
+    SearchIndex.create(directory)  # refuses a non-empty directory: build fresh, then swap
     storage = FileStorage(str(directory))
     ix = storage.open_index()
     lock = ix.lock("WRITELOCK")

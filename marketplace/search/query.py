@@ -29,9 +29,10 @@ _ASCII_LETTERS = re.compile(r"^[a-z]+$")
 
 @dataclass(frozen=True)
 class Alt:
-    """One way a term can match. kind: "term" (one token in a field), "grams" (all the character
-    grams in the character field), "phrase" (a word sequence in a word field). ``fallback``
-    alternatives (pinyin readings of a Latin word) count only when the others match nothing."""
+    """One way a term can match. kind: "term" (one token in a field), "grams" (all the tokens in
+    the field: a word's character pairs, or several pinyin readings), "phrase" (a word sequence in
+    a word field). ``fallback`` alternatives (pinyin readings of Latin words) count only when the
+    others match nothing."""
 
     kind: str
     field: str
@@ -69,10 +70,6 @@ class Plan:
         for term in self.terms:
             out.extend(n for n in term.needles if n not in out)
         return out
-
-    @property
-    def pinyin(self) -> list[str]:
-        return [p for term in self.terms for p in term.pinyin]
 
 
 def _word_alts(word: str, factor: float = 1.0, pieces: bool = False) -> list[Alt]:

@@ -11,7 +11,6 @@ reported unavailable (the pages fall back to the database) until ``search reinde
 from __future__ import annotations
 
 import struct
-from array import array
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate, pairwise
@@ -105,7 +104,7 @@ class IndexCodec(W3Codec):
 
 class CompactPool:
     """A drop-in for Whoosh's PostingPool (``writer.pool``): postings grouped per field and term
-    (terms kept as str, encoded once when the segment is written) in compact arrays, in memory,
+    (terms kept as str, encoded once when the segment is written) in plain lists, in memory,
     instead of one tuple per posting sorted through temporary run files. Documents arrive in
     docnum order, so each term's postings are normally already sorted. Weights are not kept."""
 
@@ -126,7 +125,7 @@ class CompactPool:
             length += freq
             entry = terms.get(term)
             if entry is None:
-                terms[term] = [array("I", (docnum,)), [vbytes] if vbytes else None]
+                terms[term] = [[docnum], [vbytes] if vbytes else None]
                 continue
             docs = entry[0]
             if docs[-1] > docnum:
@@ -146,7 +145,7 @@ class CompactPool:
         fieldname, btext, docnum, _weight, vbytes = item
         self.add_terms(fieldname, docnum, ((btext.decode("utf-8"), vbytes or b"", 1),))
 
-    def iter_terms(self) -> Iterator[tuple[str, bytes, array, list[bytes] | None]]:
+    def iter_terms(self) -> Iterator[tuple[str, bytes, list[int], list[bytes] | None]]:
         """(fieldname, term bytes, docnums, values or None) in (field, term) order (str order is
         UTF-8 byte order), docnums ascending."""
         for fieldname in sorted(self._fields):
@@ -155,7 +154,7 @@ class CompactPool:
                 docs, values = terms[term]
                 if (fieldname, term) in self._unsorted:
                     order = sorted(range(len(docs)), key=docs.__getitem__)
-                    docs = array("I", (docs[i] for i in order))
+                    docs = [docs[i] for i in order]
                     if values is not None:
                         values = [values[i] for i in order]
                 yield fieldname, term.encode("utf-8"), docs, values

@@ -51,6 +51,8 @@ class SearchService:
             raise IndexUnavailable(f"no search index under {self.root}")
         index = self._index
         if index is None or index.directory != directory:
+            if index is not None:
+                index.close()  # the generation `reindex` replaced: release its open files
             index = self._index = SearchIndex(directory, grade_boost=self._app.config["SEARCH_GRADE_BOOST"])
         return index
 

@@ -551,3 +551,18 @@ def test_warm_up_keeps_the_jieba_cache_out_of_the_shared_tmp(tmp_path: Path) -> 
     assert oct(cache_dir.stat().st_mode & 0o077) == "0o0"
     assert analysis.synonyms_of("自闭症") >= {"孤独症"}
     assert len(analysis.synonym_groups()) >= 40
+
+
+def test_fast_segmentation_matches_jieba() -> None:
+    import jieba
+
+    warm_up()
+    texts = [
+        "青年志愿者在社区助餐点帮厨送餐上门并陪伴长者用餐聊天",
+        "阿尔茨海默症家庭支持小组为认知症老人家属提供支持",
+        "python3编程课2024年abc",
+        "四点钟课堂和留守儿童周末陪伴以及生活垃圾分类宣传",
+        "瓯绣非遗传承蓝夹缬楹联体验日吸引835名居民参加",
+    ]
+    for text in texts:
+        assert analysis._cut_dag(text) == list(jieba.dt.cut(text, HMM=False)), text
