@@ -5,7 +5,7 @@ table with the `unicode61` tokenizer, which then only splits on the spaces. Filt
 pagination use ordinary columns of a plain table joined on rowid; ranking is bm25() with a title
 boost; facets are one GROUP BY over the matching rows; queries are segmented with jieba too
 (precise mode, every word required, synonyms OR-ed in, pinyin words matched against a column of
-the pinyin of title, tag and summary words). Highlights mark the query words in the original
+the pinyin of title and tag words and word pairs). Highlights mark the query words in the original
 title, summary and description of the page's hits, as the Whoosh engine does.
 
 Not a product module: it answers the same `SearchRequest` with the same `SearchResult` so the
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from itertools import islice
+from itertools import islice, pairwise
 from pathlib import Path
 
 import jieba
@@ -42,7 +42,7 @@ from marketplace.search.types import (
 from marketplace.taxonomy.data import CATEGORIES, DISTRICTS
 
 DATABASE = "fts5.sqlite3"
-TEXT_COLUMNS = ("title", "summary", "description", "organization", "tags", "pinyin")
+TEXT_COLUMNS = ("title", "summary", "description", "meta", "tags", "pinyin")
 # bm25() weights in TEXT_COLUMNS order: the title counts most, then tags and summary.
 WEIGHTS = (5.0, 2.0, 1.0, 1.0, 3.0, 2.0)
 SYNONYMS = (
@@ -94,6 +94,8 @@ ORDER_BY = {
 _PINYIN = re.compile(r"^[a-z]+$")
 _WORD = re.compile(r"\w", re.UNICODE)
 CATEGORY_SLUGS = tuple(slug for slug, _, _ in CATEGORIES)
+# Like the engine, the organization's name, the category's and the district's labels are searchable.
+_LABELS = {slug: f"{zh} {en}" for slug, zh, en in CATEGORIES}
 DISTRICT_NAMES = tuple(name for name, _ in DISTRICTS)
 STATUSES = tuple(status.value for status in ProjectStatus)
 # Facets are counted with one GROUP BY over a single integer that packs the four facet values:
@@ -117,7 +119,7 @@ CREATE TABLE texts (
     id INTEGER PRIMARY KEY, title TEXT NOT NULL, summary TEXT NOT NULL, description TEXT NOT NULL
 );
 CREATE VIRTUAL TABLE fts USING fts5(
-    title, summary, description, organization, tags, pinyin, tokenize = 'unicode61'
+    title, summary, description, meta, tags, pinyin, tokenize = 'unicode61'
 );
 """
 INDEXES = """
@@ -132,7 +134,24 @@ def _pinyin(word: str) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    return [token for token in jieba.cut_for_search(text) if _WORD.search(token)]
+    # HMM off, as the engine: its new-word guesses depend on context, so a query word could be cut
+    # otherwise than the same word inside a document.
+    return [token for token in jieba.cut_for_search(text, HMM=False) if _WORD.search(token)]
+
+
+def _pinyin_terms(texts: Iterable[str]) -> dict[str, None]:
+    """Pinyin of every word and sub-word (search mode: 留守儿童 → liushou, ertong, liushouertong)
+    and of every two adjacent words (图书 + 角 → tushujiao) of the title and the tags — the texts
+    the engine indexes pinyin for."""
+    terms: dict[str, None] = {}
+    for text in texts:
+        terms.update(dict.fromkeys(reading for reading in map(_pinyin, _tokens(text)) if reading))
+        words = [token for token in jieba.cut(text, HMM=False) if _WORD.search(token)]
+        readings = [_pinyin(word) for word in words]
+        for first, second in pairwise(readings):
+            if first and second:
+                terms[first + second] = None
+    return terms
 
 
 def _facet_key(values: Sequence[str]) -> int:
@@ -158,7 +177,7 @@ def segment(document: ProjectDocument) -> Rows:
     title = _tokens(document.title)
     summary = _tokens(document.summary)
     tags = [token for tag in document.tags for token in _tokens(tag)]
-    pinyin = dict.fromkeys(p for p in map(_pinyin, (*title, *tags, *summary)) if p)
+    pinyin = _pinyin_terms((document.title, *document.tags))
     bucket = progress_bucket(document.raised, document.goal)
     values = (document.category, document.district, document.status, bucket)
     plain = (
@@ -177,7 +196,9 @@ def segment(document: ProjectDocument) -> Rows:
         " ".join(title),
         " ".join(summary),
         " ".join(_tokens(document.description)),
-        " ".join(_tokens(document.organization)),
+        " ".join(
+            _tokens(f"{document.organization} {_LABELS.get(document.category, '')} {document.district}")
+        ),
         " ".join(tags),
         " ".join(pinyin),
     )
@@ -229,7 +250,7 @@ def build(
                 )
                 connection.executemany("INSERT INTO texts VALUES (?, ?, ?, ?)", [r[1] for r in rows])
                 connection.executemany(
-                    "INSERT INTO fts (rowid, title, summary, description, organization, tags, pinyin) "
+                    "INSERT INTO fts (rowid, title, summary, description, meta, tags, pinyin) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [(plain[0], *text) for plain, _, text in rows],
                 )
@@ -266,7 +287,7 @@ def parse(text: str, *, any_word: bool = False) -> _Query | None:
         if part.isascii():
             words.extend(re.findall(r"[a-z0-9]+", part))
         else:
-            words.extend(token for token in jieba.cut(part) if _WORD.search(token))
+            words.extend(token for token in jieba.cut(part, HMM=False) if _WORD.search(token))
     words = list(dict.fromkeys(words))
     if not words:
         return None
