@@ -72,7 +72,9 @@ def _import_models() -> None:
     """Every model must be imported before migrations compare or tables are created."""
     from marketplace import audit  # noqa: F401
     from marketplace.accounts import models as _accounts  # noqa: F401
+    from marketplace.notifications import models as _notifications  # noqa: F401
     from marketplace.parties import models as _parties  # noqa: F401
+    from marketplace.payments import models as _payments  # noqa: F401
     from marketplace.pledges import models as _pledges  # noqa: F401
     from marketplace.projects import models as _projects  # noqa: F401
     from marketplace.search import models as _search  # noqa: F401

@@ -43,8 +43,12 @@ class Defaults:
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_COST = 65536
     PROJECTS_PER_PAGE = 12
-    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_SECRET_KEY: str | None = None  # no key: card payments are hidden, offline pledges work
     STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_API_BASE: str | None = None  # None = Stripe's own; tests point it at a loopback fake
+    STRIPE_RECONCILE_AFTER_MINUTES = 30  # `payments reconcile` asks Stripe about older pending pledges
+    MAIL_BACKEND = "log"  # "log", "memory" (tests) or "smtp" (MAIL_SERVER, MAIL_PORT, …)
+    MAIL_SENDER = "noreply@qingqinchou.cn"
     HSTS = False  # turn on behind HTTPS
 
 
@@ -65,7 +69,14 @@ def environment_overrides(environ: dict[str, str] | None = None) -> dict[str, An
         key = name.removeprefix("MARKETPLACE_")
         if key == "DATABASE_URL":
             overrides["SQLALCHEMY_DATABASE_URI"] = raw
-        elif key in {"SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "RATELIMIT_STORAGE_URI"}:
+        elif key in {
+            "SECRET_KEY",
+            "STRIPE_SECRET_KEY",
+            "STRIPE_WEBHOOK_SECRET",
+            "STRIPE_API_BASE",
+            "RATELIMIT_STORAGE_URI",
+            "MAIL_PASSWORD",
+        }:
             overrides[key] = raw  # secrets and URLs stay strings even when they look like JSON
         else:
             overrides[key] = _coerce(raw)

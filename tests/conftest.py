@@ -40,6 +40,7 @@ def _test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[st
         "PASSWORD_HASH_MEMORY_COST": 8,
         # Fail loudly if a test forgets to replace an outside service.
         "STRIPE_SECRET_KEY": None,
+        "MAIL_BACKEND": "memory",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 0,
     }

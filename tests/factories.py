@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.extensions import db
@@ -123,6 +125,71 @@ def project(owner: User, *, status: str = "draft", reviewer: User | None = None,
             actor = reviewer = staff()
         projects.transition_project(
             item, action, actor, reason="请补充预算明细" if action == "return" else None
+        )
+    db.session.commit()
+    return item
+
+
+def foundation(*, name: str | None = None, is_default: bool = True) -> Any:
+    """A partner foundation receiving money for organizations without 公开募捐资格."""
+    from marketplace.pledges.operations import FoundationInput, save_foundation
+
+    n = next(_sequence)
+    item = save_foundation(
+        None,
+        staff_user(),
+        FoundationInput(
+            name=name or f"鹿城区青少年发展基金会{n}",
+            uscc=unique_uscc("53330302"),
+            bank_name="温州银行鹿城支行",
+            bank_account_name=name or f"鹿城区青少年发展基金会{n}",
+            bank_account_number=f"6228{n:012d}",
+            is_default=is_default,
+        ),
+    )
+    db.session.commit()
+    return item
+
+
+def staff_user() -> User:
+    """Any staff member, creating one if there is none (for factories that need an actor)."""
+    existing = db.session.scalar(select(User).where(User.role == Role.STAFF).limit(1))
+    return existing or staff()
+
+
+def pledge(
+    project: Project,
+    company_user: User,
+    amount: int,
+    *,
+    method: str = "bank_transfer",
+    paid: bool = True,
+    reviewer: User | None = None,
+    key: str | None = None,
+    **extra: Any,
+) -> Any:
+    """A pledge made through the real operation; paid (bank transfer confirmed by staff) by default."""
+    from marketplace.pledges import operations as pledges
+
+    if pledges.receiving_entity(project) is None:
+        foundation()
+    n = next(_sequence)
+    if method == "in_kind":
+        extra.setdefault("in_kind_description", "图书 200 册")
+    item = pledges.create_pledge(
+        project,
+        company_user,
+        pledges.PledgeRequest(amount=amount, method=method, **extra),
+        idempotency_key=key or f"factory-{n}",
+        card_enabled=method == "card",
+    )
+    db.session.flush()
+    if paid:
+        pledges.confirm_offline_pledge(
+            item,
+            reviewer or staff_user(),
+            received_amount=amount,
+            bank_reference=f"BANK{n:010d}" if method == "bank_transfer" else None,
         )
     db.session.commit()
     return item

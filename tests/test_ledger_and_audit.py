@@ -10,7 +10,7 @@ from marketplace import audit
 from marketplace.errors import Conflict, Forbidden
 from marketplace.extensions import db
 from marketplace.pledges import operations as pledges
-from marketplace.pledges.models import LedgerEntry, Pledge, PledgeMethod
+from marketplace.pledges.models import LedgerEntry, Pledge
 from marketplace.projects.models import Project
 from tests import factories
 
@@ -24,21 +24,23 @@ def funded_setup(ctx):
     return project, company_user, reviewer
 
 
+def _request(amount: int = 10_000, method: str = "bank_transfer", **extra) -> pledges.PledgeRequest:
+    if method == "in_kind":
+        extra.setdefault("in_kind_description", "图书 200 册")
+    return pledges.PledgeRequest(amount=amount, method=method, **extra)
+
+
 def test_confirming_a_pledge_moves_money_once(funded_setup):
     project, company_user, reviewer = funded_setup
-    pledge = pledges.create_offline_pledge(
-        project,
-        company_user.company,
-        500_000,
-        method=PledgeMethod.BANK_TRANSFER,
-        idempotency_key="demo-1",
-        actor=company_user,
+    factories.foundation()
+    pledge = pledges.create_pledge(
+        project, company_user, _request(500_000), idempotency_key="demo-1", card_enabled=False
     )
     db.session.commit()
     assert project.raised_amount == 0  # committed, not yet received
 
-    pledges.confirm_pledge_paid(pledge, staff=reviewer)
-    pledges.confirm_pledge_paid(pledge, staff=reviewer)  # a replayed confirmation changes nothing
+    pledges.confirm_offline_pledge(pledge, reviewer, received_amount=500_000, bank_reference="B-1")
+    pledges.confirm_offline_pledge(pledge, reviewer, received_amount=500_000, bank_reference="B-1")  # replay
     db.session.commit()
     db.session.refresh(project)
 
@@ -49,64 +51,37 @@ def test_confirming_a_pledge_moves_money_once(funded_setup):
 
 def test_same_idempotency_key_returns_the_same_pledge(funded_setup):
     project, company_user, _ = funded_setup
-    first = pledges.create_offline_pledge(
-        project,
-        company_user.company,
-        100,
-        method=PledgeMethod.IN_KIND,
-        idempotency_key="same",
-        actor=company_user,
+    factories.foundation()
+    first = pledges.create_pledge(
+        project, company_user, _request(100, "in_kind"), idempotency_key="same", card_enabled=False
     )
-    again = pledges.create_offline_pledge(
-        project,
-        company_user.company,
-        100,
-        method=PledgeMethod.IN_KIND,
-        idempotency_key="same",
-        actor=company_user,
+    again = pledges.create_pledge(
+        project, company_user, _request(100, "in_kind"), idempotency_key="same", card_enabled=False
     )
     db.session.commit()
     assert first.id == again.id
     assert db.session.scalar(select(func.count()).select_from(Pledge)) == 1
 
 
-def test_only_staff_confirm_and_only_own_company_pledges(funded_setup):
+def test_only_staff_confirm_and_only_companies_pledge(funded_setup):
     project, company_user, _ = funded_setup
-    other_company_user = factories.company_member()
+    factories.foundation()
     with pytest.raises(Forbidden):
-        pledges.create_offline_pledge(
-            project,
-            company_user.company,
-            100,
-            method=PledgeMethod.IN_KIND,
-            idempotency_key="x",
-            actor=other_company_user,
+        pledges.create_pledge(
+            project, project.organization.members[0], _request(), idempotency_key="x", card_enabled=False
         )
-    pledge = pledges.create_offline_pledge(
-        project,
-        company_user.company,
-        100,
-        method=PledgeMethod.IN_KIND,
-        idempotency_key="y",
-        actor=company_user,
-    )
+    pledge = pledges.create_pledge(project, company_user, _request(), idempotency_key="y", card_enabled=False)
     with pytest.raises(Forbidden):
-        pledges.confirm_pledge_paid(pledge, staff=company_user)
+        pledges.confirm_offline_pledge(pledge, company_user, received_amount=10_000, bank_reference="B")
 
 
 def test_pledges_need_a_published_project(ctx):
     owner = factories.org_member()
     draft = factories.project(owner)
     company_user = factories.company_member()
+    factories.foundation()
     with pytest.raises(Conflict):
-        pledges.create_offline_pledge(
-            draft,
-            company_user.company,
-            100,
-            method=PledgeMethod.IN_KIND,
-            idempotency_key="z",
-            actor=company_user,
-        )
+        pledges.create_pledge(draft, company_user, _request(), idempotency_key="z", card_enabled=False)
 
 
 @pytest.mark.parametrize(
@@ -127,23 +102,14 @@ def test_database_rejects_bad_money_directly(funded_setup, statement):
 
 def test_duplicate_ledger_reference_is_rejected_by_the_database(funded_setup):
     project, company_user, reviewer = funded_setup
-    pledge = pledges.create_offline_pledge(
-        project,
-        company_user.company,
-        100,
-        method=PledgeMethod.IN_KIND,
-        idempotency_key="k",
-        actor=company_user,
-    )
-    pledges.confirm_pledge_paid(pledge, staff=reviewer)
-    db.session.commit()
+    pledge = factories.pledge(project, company_user, 100, reviewer=reviewer)
     db.session.add(
         LedgerEntry(
             project_id=project.id,
             pledge_id=pledge.id,
-            entry_type="payment",
+            kind="pledge_paid",
             amount=100,
-            reference=f"pledge-{pledge.id}-payment",
+            reference=f"pledge-{pledge.id}-paid",
         )
     )
     with pytest.raises(IntegrityError):

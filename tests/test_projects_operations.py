@@ -16,7 +16,6 @@ from sqlalchemy import func, select, update
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.money import MAX_GOAL_FEN
-from marketplace.pledges import operations as pledges
 from marketplace.pledges.models import Pledge, PledgeMethod
 from marketplace.projects import operations as ops
 from marketplace.projects.models import Project, ProjectTransition
@@ -330,6 +329,10 @@ def test_cancelling_after_a_pledge_is_refused(org_user: Any) -> None:
             amount=10_000,
             method=PledgeMethod.BANK_TRANSFER,
             idempotency_key="test-pledge-1",
+            reference_code="QQCTEST0001",
+            payee_kind="foundation",
+            payee_id=1,
+            payee_name="测试基金会",
         )
     )
     db.session.commit()
@@ -412,17 +415,7 @@ def make_due(project: Project) -> None:
 
 
 def pay(project: Project, company: Any, amount: int, reviewer: Any) -> None:
-    pledge = pledges.create_offline_pledge(
-        project,
-        company.company,
-        amount,
-        method=PledgeMethod.BANK_TRANSFER,
-        idempotency_key=f"pledge-{project.id}-{amount}",
-        actor=company,
-    )
-    db.session.flush()
-    pledges.confirm_pledge_paid(pledge, staff=reviewer)
-    db.session.commit()
+    factories.pledge(project, company, amount, reviewer=reviewer)
 
 
 def published_due_projects(org_user: Any, staff_user: Any) -> dict[str, Project]:

@@ -149,16 +149,17 @@ def _add_pledges(
     for number, item in enumerate(record.get("pledges", []), start=1):
         company = companies[item["company"]]
         donor = company.members[0]
-        pledge = pledges.create_offline_pledge(
+        amount = item["amount_yuan"] * 100
+        pledge = pledges.create_pledge(
             project,
-            company,
-            item["amount_yuan"] * 100,
-            method=PledgeMethod.BANK_TRANSFER,
+            donor,
+            pledges.PledgeRequest(amount=amount, method=PledgeMethod.BANK_TRANSFER.value),
             idempotency_key=f"demo-{record['key']}-{number}",
-            actor=donor,
-            note="对公转账",
+            card_enabled=False,
         )
-        pledges.confirm_pledge_paid(pledge, staff=reviewer)
+        pledges.confirm_offline_pledge(
+            pledge, reviewer, received_amount=amount, bank_reference=f"DEMO-{record['key']}-{number}"
+        )
         when = now - timedelta(days=item["days_ago"])
         pledge.created_at = pledge.paid_at = when
         for entry in db.session.scalars(select(LedgerEntry).where(LedgerEntry.pledge_id == pledge.id)):
@@ -215,10 +216,19 @@ def _load_project(
         project.ended_at = project.deadline
 
 
+def _load_foundation(reviewer: User, report: LoadReport) -> None:
+    record = content.FOUNDATION
+    exists = pledges.default_foundation() is not None
+    report.count("foundations", created=not exists)
+    if not exists:
+        pledges.save_foundation(None, reviewer, pledges.FoundationInput(**record))
+
+
 def load_demo() -> LoadReport:
     """Load everything in one transaction (the caller commits)."""
     report = LoadReport()
     reviewer = _load_staff(report)
+    _load_foundation(reviewer, report)
     organizations = {
         record["key"]: _load_party(record, Role.ORG, reviewer, report) for record in content.ORGANIZATIONS
     }

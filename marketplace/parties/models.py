@@ -121,6 +121,12 @@ class Organization(PartyMixin, db.Model):
     tier: Mapped[str | None] = mapped_column(String(16))
     # The league is broker, never supplier: a budget-funded league body may not bid (TENDERS V5).
     is_league_body: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 公开募捐资格, recorded by staff: only then may the organization receive public money itself;
+    # otherwise its projects raise through a partner foundation.
+    public_fundraising_qualified: Mapped[bool] = mapped_column(Boolean, default=False)
+    bank_name: Mapped[str] = mapped_column(String(100), default="")
+    bank_account_name: Mapped[str] = mapped_column(String(100), default="")
+    bank_account_number: Mapped[str] = mapped_column(String(40), default="")
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
 
     business_areas: Mapped[list[Category]] = relationship(

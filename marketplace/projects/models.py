@@ -35,6 +35,7 @@ from marketplace.timeutil import days_left, utcnow
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
     from marketplace.parties.models import Organization
+    from marketplace.pledges.models import PartnerFoundation
 
 _STATUS_VALUES = ", ".join(f"'{status.value}'" for status in ProjectStatus)
 _MODEL_VALUES = ", ".join(f"'{model.value}'" for model in FundingModel)
@@ -48,6 +49,10 @@ class Project(db.Model):
         CheckConstraint(f"goal_amount > 0 AND goal_amount <= {MAX_GOAL_FEN}", name="goal_in_range"),
         CheckConstraint("raised_amount >= 0", name="raised_not_negative"),
         CheckConstraint("supporters_count >= 0", name="supporters_not_negative"),
+        CheckConstraint("matched_amount >= 0", name="matched_not_negative"),
+        # Not "≤ raised": a refund Stripe already made must be recorded even after a disbursement;
+        # record_disbursement enforces the bound when money is paid out.
+        CheckConstraint("disbursed_amount >= 0", name="disbursed_not_negative"),
         CheckConstraint("beneficiaries >= 0", name="beneficiaries_not_negative"),
         CheckConstraint("currency = 'CNY'", name="currency_cny"),
         Index("ix_projects_status_deadline", "status", "deadline"),
@@ -66,7 +71,13 @@ class Project(db.Model):
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     # Maintained only by the pledge ledger with atomic increments; equals SUM(ledger) for the project.
     raised_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Parts of raised_amount / money passed on, kept by the same atomic updates as raised_amount.
+    matched_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    disbursed_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     supporters_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The partner foundation that receives the money when the organization has no public-fundraising
+    # qualification; None means the default foundation (see pledges.operations.receiving_entity).
+    partner_foundation_id: Mapped[int | None] = mapped_column(ForeignKey("partner_foundations.id"))
     deadline: Mapped[datetime] = mapped_column(DateTime)  # naive UTC
     funding_model: Mapped[str] = mapped_column(String(16))
     beneficiaries: Mapped[int] = mapped_column(Integer, default=0)
@@ -88,6 +99,17 @@ class Project(db.Model):
     transitions: Mapped[list[ProjectTransition]] = relationship(
         back_populates="project", order_by="ProjectTransition.id", cascade="all, delete-orphan"
     )
+    partner_foundation: Mapped[PartnerFoundation | None] = relationship()
+    updates: Mapped[list[ProjectUpdate]] = relationship(
+        back_populates="project", order_by="ProjectUpdate.id.desc()", cascade="all, delete-orphan"
+    )
+    usage_reports: Mapped[list[FundUsageReport]] = relationship(
+        back_populates="project", order_by="FundUsageReport.id.desc()", cascade="all, delete-orphan"
+    )
+
+    @property
+    def reported_spent(self) -> int:
+        return sum(report.total for report in self.usage_reports)
 
     @property
     def status_label(self) -> Msg:
@@ -141,3 +163,59 @@ class ProjectTransition(db.Model):
     @property
     def to_status_label(self) -> Msg:
         return STATUS_LABELS[ProjectStatus(self.to_status)]
+
+
+class ProjectUpdate(db.Model):
+    """A progress update the organization posts for its supporters (text and images)."""
+
+    __tablename__ = "project_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text)  # Markdown, rendered through rendering.render_markdown
+    images: Mapped[list[str]] = mapped_column(JSON, default=list)  # stored upload names
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="updates")
+    author: Mapped[User | None] = relationship()
+
+
+class FundUsageReport(db.Model):
+    """How the organization spent the money: items with amounts and receipts (images or PDFs)."""
+
+    __tablename__ = "fund_usage_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(60))
+    note: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="usage_reports")
+    author: Mapped[User | None] = relationship()
+    items: Mapped[list[FundUsageItem]] = relationship(
+        back_populates="report", order_by="FundUsageItem.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def total(self) -> int:
+        return sum(item.amount for item in self.items)
+
+
+class FundUsageItem(db.Model):
+    __tablename__ = "fund_usage_items"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("fund_usage_reports.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[int] = mapped_column(BigInteger)  # fen
+    receipt_file: Mapped[str | None] = mapped_column(String(64))  # stored upload name (image or PDF)
+
+    report: Mapped[FundUsageReport] = relationship(back_populates="items")

@@ -17,8 +17,6 @@ from sqlalchemy import func, select
 
 from marketplace.extensions import db
 from marketplace.parties import operations as parties
-from marketplace.pledges import operations as pledges
-from marketplace.pledges.models import PledgeMethod
 from marketplace.projects import operations as projects
 from marketplace.search.models import SearchOutbox
 from marketplace.search.service import get_service
@@ -73,16 +71,7 @@ def test_every_kind_of_change_reaches_the_index(search_app: Flask) -> None:
         _check(app)
         assert _titles(app, "银杏") == ["银杏长者午餐计划"]  # published: public now
 
-        pledge = pledges.create_offline_pledge(
-            project,
-            company.company,
-            700_000,
-            method=PledgeMethod.BANK_TRANSFER,
-            idempotency_key="pipeline-1",
-            actor=company,
-        )
-        pledges.confirm_pledge_paid(pledge, staff=reviewer)
-        db.session.commit()
+        factories.pledge(project, company, 700_000, reviewer=reviewer)
         _check(app)  # the raised total moved through a bulk UPDATE; the ledger row enqueued it
 
         organization = owner.organization

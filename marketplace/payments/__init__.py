@@ -1,0 +1,1 @@
+"""Card / wallet payments through Stripe. `gateway` is the only module that imports `stripe`."""
