@@ -86,16 +86,34 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.api import bp as api_bp
     from marketplace.dashboard.views import bp as dashboard_bp
     from marketplace.main.views import bp as main_bp
+    from marketplace.notifications.views import bp as notifications_bp
     from marketplace.parties.views import bp as parties_bp
+    from marketplace.payments.views import bp as payments_bp
+    from marketplace.pledges.pool_views import bp as pools_bp
+    from marketplace.pledges.views import bp as pledges_bp
+    from marketplace.projects.update_views import bp as project_updates_bp
     from marketplace.projects.views import bp as projects_bp
 
-    for blueprint in (main_bp, accounts_bp, parties_bp, projects_bp, dashboard_bp, api_bp):
+    for blueprint in (
+        main_bp,
+        accounts_bp,
+        parties_bp,
+        projects_bp,
+        project_updates_bp,
+        pledges_bp,
+        pools_bp,
+        payments_bp,
+        notifications_bp,
+        dashboard_bp,
+        api_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
 def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.demo.cli import demo_command
+    from marketplace.payments.cli import payments_cli
     from marketplace.projects.cli import jobs_cli
     from marketplace.search.cli import search_cli
 
@@ -103,3 +121,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(payments_cli)
