@@ -13,7 +13,7 @@ from marketplace.pledges import operations as pledges
 from marketplace.pledges.models import Pledge
 
 
-def checkout_url_for(pledge: Pledge, email: str | None = None) -> str:
+def checkout_url_for(pledge: Pledge) -> str:
     """The Stripe-hosted payment page for a pending card pledge (created once, then reused)."""
     gateway = get_gateway()
     if gateway is None:
@@ -23,5 +23,6 @@ def checkout_url_for(pledge: Pledge, email: str | None = None) -> str:
         gateway,
         success_url=url_for("payments.checkout_returned", pledge_id=pledge.id, _external=True),
         cancel_url=url_for("payments.checkout_cancelled", pledge_id=pledge.id, _external=True),
-        email=email,
+        # From the row, not the caller: a retry by API or page must send identical parameters.
+        email=pledge.created_by.email if pledge.created_by else None,
     )
