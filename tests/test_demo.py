@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from marketplace.accounts.models import User
 from marketplace.demo import content
 from marketplace.extensions import db
 from marketplace.parties.models import Company, Organization
-from marketplace.pledges.models import Pledge
+from marketplace.pledges import operations as pledges
+from marketplace.pledges.models import MatchingPool, Pledge
 from marketplace.projects.models import Project
 from marketplace.projects.states import ProjectStatus
 from marketplace.taxonomy.data import CATEGORY_SLUGS
@@ -53,13 +54,21 @@ def test_demo_loads_once_and_prints_logins(app, runner):
         used = set(db.session.scalars(select(func.distinct(Project.category_id))).all())
         assert len(used) == len(CATEGORY_SLUGS)
         # Every project's running total equals its ledger, checked in one statement.
-        mismatches = db.session.execute(
-            text(
-                "SELECT p.id FROM projects p LEFT JOIN ledger_entries l ON l.project_id = p.id "
-                "GROUP BY p.id, p.raised_amount HAVING p.raised_amount <> COALESCE(SUM(l.amount), 0)"
-            )
+        assert pledges.ledger_mismatches() == []
+        # The money paths all appear: matched, pending, refund-due pledges, disbursements, a pool.
+        statuses = set(db.session.scalars(select(Pledge.status)).all())
+        assert {"paid", "pending", "refund_due"} <= statuses
+        assert db.session.scalar(select(func.sum(Project.matched_amount))) > 0
+        assert db.session.scalar(select(func.sum(Project.disbursed_amount))) > 0
+        assert db.session.scalar(select(func.count()).select_from(MatchingPool)) == len(
+            content.MATCHING_POOLS
+        )
+        qualified = db.session.scalar(select(Organization).where(Organization.public_fundraising_qualified))
+        assert qualified is not None
+        own = db.session.scalars(
+            select(Pledge.payee_kind).join(Project).where(Project.organization_id == qualified.id)
         ).all()
-        assert mismatches == []
+        assert own and set(own) == {"organization"}
 
 
 def test_demo_logins_work(app, runner, client):

@@ -2264,3 +2264,71 @@ FOUNDATION = {
     "bank_account_number": "7050012345678901",
     "is_default": True,
 }
+
+# Money beyond the paid bank transfers listed on each project: an organization with its own
+# 公开募捐资格, a matching pool (配捐) opened once the campaigns are running, pledges it matched,
+# pledges still waiting for staff, and money already passed on to organizations.
+QUALIFIED_ORGANIZATIONS = [
+    {
+        "organization": "qingshe",
+        "bank_name": "温州银行鹿城支行",
+        "bank_account_name": "温州市鹿城区青少年社会工作服务中心",
+        "bank_account_number": "7050019988776655",
+    },
+]
+
+MATCHING_POOLS = [
+    {
+        "company": "oujiang",
+        "name": "瓯江鞋业 · 99 公益日 1:1 配捐",
+        "description": "企业每收到 1 元爱心认捐即配捐 1 元，单笔最多配 5,000 元，每个项目最多配 20,000 元。",
+        "budget_yuan": 60000,
+        "ratio_bp": 10000,
+        "cap_per_pledge_yuan": 5000,
+        "cap_per_project_yuan": 20000,
+        "categories": ["elderly", "children", "culture"],
+        "districts": [],
+        "start_days": -2,
+        "end_days": 28,
+    },
+    {
+        "company": "mingrui",
+        "name": "明瑞光电 · 助残就业 1:0.5 配捐",
+        "description": "为残障人士就业与康复类项目配捐，每 1 元认捐配 0.5 元。",
+        "budget_yuan": 20000,
+        "ratio_bp": 5000,
+        "cap_per_pledge_yuan": None,
+        "cap_per_project_yuan": 10000,
+        "categories": ["disability", "employment"],
+        "districts": [],
+        "start_days": -2,
+        "end_days": 40,
+    },
+]
+
+# Paid after the pools open, so the pools match them.
+MATCHED_PLEDGES = [
+    {"project": "haihui_meals", "company": "luming", "amount_yuan": 3000, "message": "祝老人们吃得健康。"},
+    {"project": "huangdao_book_corners", "company": "feiyun", "amount_yuan": 1500, "message": ""},
+    {"project": "qingshe_four_oclock", "company": "ouxin", "amount_yuan": 4000, "message": "孩子们加油！"},
+    {"project": "xingyu_respite", "company": "nanxi", "amount_yuan": 6000, "message": "", "anonymous": True},
+]
+
+# Waiting for staff: committed bank transfers and goods not yet received.
+PENDING_PLEDGES = [
+    {"project": "haihui_meals", "company": "oujiang", "amount_yuan": 8000, "method": "bank_transfer"},
+    {"project": "teddy_kindergartens", "company": "luming", "amount_yuan": 5000, "method": "bank_transfer"},
+    {
+        "project": "huangdao_book_corners",
+        "company": "mingrui",
+        "amount_yuan": 4200,
+        "method": "in_kind",
+        "in_kind_description": "儿童绘本 300 册（出版社捐赠，附清单）",
+    },
+]
+
+DISBURSEMENTS = [
+    {"project": "haihui_health_checkups", "amount_yuan": 30000, "note": "第一期体检费用"},
+    {"project": "angel_city_explorers", "amount_yuan": 50000, "note": "全额拨付"},
+    {"project": "hongling_neighbour_watch", "amount_yuan": 12000, "note": "设备采购款"},
+]

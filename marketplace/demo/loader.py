@@ -21,10 +21,12 @@ from marketplace.parties import operations as parties
 from marketplace.parties.models import Company, Organization
 from marketplace.parties.uscc import make_uscc
 from marketplace.pledges import operations as pledges
-from marketplace.pledges.models import LedgerEntry, PledgeMethod
+from marketplace.pledges.models import LedgerEntry, MatchingPool, PledgeMethod
+from marketplace.pledges.states import PledgeStatus
 from marketplace.projects import operations as projects
 from marketplace.projects.models import Project
 from marketplace.projects.states import FundingModel, ProjectStatus, outcome_at_deadline
+from marketplace.taxonomy.models import Category
 from marketplace.timeutil import local_today, utcnow
 
 FINISHED = {ProjectStatus.FUNDED, ProjectStatus.FAILED, ProjectStatus.CLOSED}
@@ -211,6 +213,10 @@ def _load_project(
             FundingModel(project.funding_model), project.raised_amount, project.goal_amount
         )
         projects.transition_project(project, action, None)
+        if project.status == ProjectStatus.FAILED:
+            # As the deadline job does: bank transfers must go back, so staff see them as refund-due.
+            for pledge in pledges.pledges_for(project, statuses=[PledgeStatus.PAID.value]):
+                pledges.mark_refund_due(pledge, reason="项目未达成目标")
         if project.status != target:
             raise ValueError(f"demo project {record['key']} ended {project.status}, expected {target}")
         project.ended_at = project.deadline
@@ -236,10 +242,104 @@ def load_demo() -> LoadReport:
         record["key"]: _load_party(record, Role.COMPANY, reviewer, report) for record in content.COMPANIES
     }
     db.session.flush()
+    _load_qualifications(organizations, reviewer)
     for record in content.PROJECTS:
         _load_project(record, organizations, companies, reviewer, report)  # type: ignore[arg-type]
     db.session.flush()
+    _load_money(companies, reviewer, report)
+    db.session.flush()
     return report
+
+
+def _load_qualifications(organizations: dict[str, Organization], reviewer: User) -> None:
+    for record in content.QUALIFIED_ORGANIZATIONS:
+        organization = organizations[record["organization"]]
+        if organization.public_fundraising_qualified:
+            continue
+        account = pledges.BankAccountInput(
+            record["bank_name"], record["bank_account_name"], record["bank_account_number"]
+        )
+        pledges.set_fundraising_qualification(organization, reviewer, qualified=True, account=account)
+
+
+def _projects_by_key() -> dict[str, Project]:
+    titles = {record["title"]: record["key"] for record in content.PROJECTS}
+    return {
+        titles[project.title]: project
+        for project in db.session.scalars(select(Project).where(Project.title.in_(list(titles))))
+    }
+
+
+def _load_money(companies: dict[str, Company], reviewer: User, report: LoadReport) -> None:
+    """Pools, matched and pending pledges, disbursements — once: the pools are the marker."""
+    existing = db.session.scalar(select(MatchingPool.id).limit(1))
+    report.count("matching_pools", created=existing is None)
+    if existing is not None:
+        return
+    projects_by_key = _projects_by_key()
+    now = utcnow()
+    for record in content.MATCHING_POOLS:
+        donor = companies[record["company"]].members[0]
+        category_ids = db.session.scalars(
+            select(Category.id).where(Category.slug.in_(record["categories"]))
+        ).all()
+        pledges.open_matching_pool(
+            donor,
+            pledges.PoolInput(
+                name=record["name"],
+                description=record["description"],
+                budget=record["budget_yuan"] * 100,
+                ratio_bp=record["ratio_bp"],
+                cap_per_pledge=_fen_or_none(record["cap_per_pledge_yuan"]),
+                cap_per_project=_fen_or_none(record["cap_per_project_yuan"]),
+                category_ids=tuple(category_ids),
+                districts=tuple(record["districts"]),
+                starts_at=now + timedelta(days=record["start_days"]),
+                ends_at=now + timedelta(days=record["end_days"]),
+            ),
+        )
+    for number, item in enumerate(content.MATCHED_PLEDGES, start=1):
+        project = projects_by_key[item["project"]]
+        amount = item["amount_yuan"] * 100
+        pledge = pledges.create_pledge(
+            project,
+            companies[item["company"]].members[0],
+            pledges.PledgeRequest(
+                amount=amount,
+                method=PledgeMethod.BANK_TRANSFER.value,
+                message=item["message"],
+                anonymous=item.get("anonymous", False),
+            ),
+            idempotency_key=f"demo-matched-{number}",
+            card_enabled=False,
+        )
+        pledges.confirm_offline_pledge(
+            pledge, reviewer, received_amount=amount, bank_reference=f"DEMO-MATCHED-{number}"
+        )
+    for number, item in enumerate(content.PENDING_PLEDGES, start=1):
+        pledges.create_pledge(
+            projects_by_key[item["project"]],
+            companies[item["company"]].members[0],
+            pledges.PledgeRequest(
+                amount=item["amount_yuan"] * 100,
+                method=item["method"],
+                in_kind_description=item.get("in_kind_description", ""),
+            ),
+            idempotency_key=f"demo-pending-{number}",
+            card_enabled=False,
+        )
+    for number, item in enumerate(content.DISBURSEMENTS, start=1):
+        pledges.record_disbursement(
+            projects_by_key[item["project"]],
+            reviewer,
+            amount=item["amount_yuan"] * 100,
+            bank_reference=f"DEMO-DISB-{number}",
+            note=item["note"],
+        )
+
+
+def _fen_or_none(yuan: int | None) -> int | None:
+    return None if yuan is None else yuan * 100
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
