@@ -421,6 +421,20 @@ def link_checkout_session(pledge: Pledge, session_id: str, url: str | None) -> N
     db.session.refresh(pledge)
 
 
+def remember_payment_intent(pledge: Pledge, payment_intent_id: str | None) -> None:
+    """An asynchronous method (e.g. a bank debit) is under way: keep its payment intent so later
+    payment_intent.* / charge.* events find the pledge even without the metadata."""
+    if not payment_intent_id or pledge.payment_intent_id:
+        return
+    db.session.execute(
+        update(Pledge)
+        .where(Pledge.id == pledge.id, Pledge.payment_intent_id.is_(None))
+        .values(payment_intent_id=payment_intent_id)
+    )
+    db.session.flush()
+    db.session.refresh(pledge)
+
+
 # ---------------------------------------------------------------------------------------------
 # Money arriving
 
