@@ -306,7 +306,7 @@ def _call(app: Flask, case: Case, role: str, fixture: Fixture) -> Any:
     client = app.test_client()
     email = fixture.world.email_for(role)
     path = case.path.format(**fixture.ids)
-    headers = {}
+    headers = dict(case.headers)
     if case.api:
         if email is not None:
             with app.app_context():

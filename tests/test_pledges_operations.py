@@ -347,7 +347,9 @@ def test_pools_outside_their_scope_or_period_do_not_match(cast: dict[str, Any]) 
     open_pool(cast["sponsor"], category_ids=(other_category,))
     open_pool(cast["sponsor"], districts=("瓯海区",))
     open_pool(cast["sponsor"], starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=2))
-    open_pool(cast["sponsor"], starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=2))
+    ended = open_pool(cast["sponsor"])
+    ended.starts_at, ended.ends_at = now - timedelta(days=3), now - timedelta(days=2)  # time passed
+    db.session.commit()
     factories.pledge(project, cast["donor"], 10_000)
     assert fresh(project).matched_amount == 0
 
@@ -380,6 +382,13 @@ def test_closed_pools_stop_matching(cast: dict[str, Any]) -> None:
     db.session.commit()
     factories.pledge(cast["project"], cast["donor"], 10_000)
     assert fresh(cast["project"]).matched_amount == 0
+
+
+def test_a_pool_that_has_already_ended_cannot_be_opened(cast: dict[str, Any]) -> None:
+    now = utcnow()
+    with pytest.raises(DomainError) as caught:
+        open_pool(cast["sponsor"], starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=2))
+    assert "ends_at" in caught.value.fields
 
 
 def test_bad_pool_scope_is_refused(cast: dict[str, Any]) -> None:

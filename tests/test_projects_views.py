@@ -189,7 +189,7 @@ def test_detail_shows_progress_and_funding_terms(client: FlaskClient, world: Wor
     assert f'href="/organizations/{world.organization_id}"' in page
     assert "审核与状态记录" not in page  # history is for the owner and staff
     assert "编辑项目" not in page and "审核通过并发布" not in page
-    assert "认捐" not in page  # no pledging UI yet
+    assert "爱心企业登录后认捐" in page  # anonymous visitors are invited to sign in to pledge
 
 
 @pytest.mark.parametrize("who", ["anonymous", "other_org", "company"])

@@ -35,7 +35,7 @@ class UnsupportedMediaType(BadRequest):
 
 @dataclass(frozen=True)
 class JsonField:
-    """The JSON type one body field must have: ``string``, ``integer`` or ``string_list``."""
+    """The JSON type one body field must have: ``string``, ``integer``, ``boolean`` or ``string_list``."""
 
     kind: str
     nullable: bool = False
@@ -49,6 +49,8 @@ class JsonField:
         elif self.kind == "integer":
             # bool is an int in Python; JSON true is not 1.
             ok = isinstance(value, int) and not isinstance(value, bool)
+        elif self.kind == "boolean":
+            ok = isinstance(value, bool)
         elif self.kind == "string_list":
             ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
         else:  # pragma: no cover - a typo in a field table
@@ -59,6 +61,7 @@ class JsonField:
 _TYPE_MESSAGES = {
     "string": Msg("该字段应为字符串"),
     "integer": Msg("该字段应为整数"),
+    "boolean": Msg("该字段应为 true 或 false"),
     "string_list": Msg("该字段应为字符串列表"),
 }
 
@@ -76,8 +79,13 @@ def json_object() -> dict[str, Any]:
     return body
 
 
-def checked_body(fields: Mapping[str, JsonField]) -> dict[str, Any]:
-    """Parse the body and check every field at once; raise one 422 naming each bad field."""
+def checked_body(fields: Mapping[str, JsonField], *, optional: bool = False) -> dict[str, Any]:
+    """Parse the body and check every field at once; raise one 422 naming each bad field.
+
+    ``optional=True``: a request without any body counts as ``{}`` (e.g. "refund all").
+    """
+    if optional and not request.get_data(cache=True):
+        return {}
     body = json_object()
     errors: dict[str, str] = {}
     for name, value in body.items():
@@ -89,6 +97,15 @@ def checked_body(fields: Mapping[str, JsonField]) -> dict[str, Any]:
     if errors:
         raise DomainError(errors)
     return body
+
+
+def require_fields(body: Mapping[str, Any], labels: Mapping[str, Msg]) -> None:
+    """422 naming every required field that is absent or null."""
+    missing = {
+        name: Msg("请填写%(label)s", label=label) for name, label in labels.items() if body.get(name) is None
+    }
+    if missing:
+        raise DomainError(missing)
 
 
 def query_integer(

@@ -18,6 +18,16 @@ from marketplace.accounts.models import Role
 from marketplace.api import bp
 from marketplace.api.accounts import TOKEN_FIELDS
 from marketplace.api.input import JsonField
+from marketplace.api.pledges import (
+    CONFIRM_FIELDS,
+    IDEMPOTENCY_HEADER,
+    IDEMPOTENCY_KEY_MAX,
+    PLEDGE_FIELDS,
+    REFUND_FIELDS,
+)
+from marketplace.api.pools import DEFAULT_PER_PAGE as POOLS_PER_PAGE
+from marketplace.api.pools import MAX_PER_PAGE as POOLS_MAX_PER_PAGE
+from marketplace.api.pools import POOL_FIELDS
 from marketplace.api.projects import (
     API_ACTIONS,
     DEFAULT_PER_PAGE,
@@ -27,6 +37,9 @@ from marketplace.api.projects import (
     TRANSITION_FIELDS,
 )
 from marketplace.parties.models import GRADES, Tier, VerificationStatus
+from marketplace.pledges.accounting import MAX_PLEDGE_FEN, MAX_RATIO_BP, MIN_PLEDGE_FEN, LedgerKind
+from marketplace.pledges.operations import BANK_REFERENCE_MAX, IN_KIND_MAX, MESSAGE_MAX
+from marketplace.pledges.states import PledgeMethod, PledgeStatus
 from marketplace.projects.states import FundingModel, ProjectStatus
 from marketplace.search.types import PROGRESS_BUCKETS, SORTS
 
@@ -66,6 +79,7 @@ VERIFICATION: Schema = {"type": "string", "enum": [status.value for status in Ve
 _JSON_TYPES: Mapping[str, Schema] = {
     "string": STRING,
     "integer": INTEGER,
+    "boolean": {"type": "boolean"},
     "string_list": STRING_LIST,
 }
 
@@ -101,7 +115,20 @@ _PROJECT_SUMMARY_PROPERTIES: dict[str, Schema] = {
     "status": STATUS,
     "funding_model": FUNDING_MODEL,
     "goal_amount": FEN,
-    "raised_amount": FEN,
+    "raised_amount": {
+        **FEN,
+        "description": "Fen: paid pledges − refunds + matching funds; always the sum of the project's "
+        "ledger rows of those kinds (see /projects/{project_id}/ledger).",
+    },
+    "matched_amount": {
+        **FEN,
+        "description": "Fen: the part of raised_amount that matching pools (配捐) added.",
+    },
+    "disbursed_amount": {**FEN, "description": "Fen: raised money already paid out to the organization."},
+    "receiving_entity": {
+        "oneOf": [{"type": "null"}, _ref("ReceivingEntity")],
+        "description": "Who receives the money; null while staff have configured no partner foundation.",
+    },
     "supporters": {"type": "integer", "minimum": 0},
     "deadline": MOMENT,
     "cover_url": NULLABLE_STRING,
@@ -242,17 +269,264 @@ SCHEMAS: dict[str, Schema] = {
     ),
 }
 
+_PLEDGE_METHOD: Schema = {"type": "string", "enum": [method.value for method in PledgeMethod]}
+_PLEDGE_FEN: Schema = {
+    "type": "integer",
+    "minimum": MIN_PLEDGE_FEN,
+    "maximum": MAX_PLEDGE_FEN,
+    "description": f"Integer fen (1 CNY = 100 fen), {MIN_PLEDGE_FEN} to {MAX_PLEDGE_FEN} "
+    "(¥1 to ¥10,000,000). Not a string, not a fraction, not a boolean.",
+}
+_POSITIVE_FEN: Schema = {"type": "integer", "minimum": 1, "description": "Integer fen, > 0."}
+_MOMENT_INPUT: Schema = {
+    "type": "string",
+    "description": "ISO 8601: a date (YYYY-MM-DD, Wenzhou time; the start of that day for starts_at, "
+    "its end for ends_at) or a date-time with an offset (without one: Wenzhou time).",
+}
+_POOL_SUMMARY_PROPERTIES: dict[str, Schema] = {
+    "id": INTEGER,
+    "name": STRING,
+    "description": STRING,
+    "company": {**PARTY_REF, "description": "The company whose budget this is."},
+    "budget": FEN,
+    "remaining": {**FEN, "description": "Fen still available for matches; never below zero."},
+    "matched_total": {**FEN, "description": "Fen matched so far (budget − remaining)."},
+    "ratio_bp": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_RATIO_BP,
+        "description": "Fen matched per fen pledged, in basis points: 10000 = 1:1, 5000 = 1:2.",
+    },
+    "cap_per_pledge": {"type": ["integer", "null"], "minimum": 1, "description": "Fen; null: no cap."},
+    "cap_per_project": {"type": ["integer", "null"], "minimum": 1, "description": "Fen; null: no cap."},
+    "categories": {**STRING_LIST, "description": "Eligible category slugs; empty: every category."},
+    "districts": {**STRING_LIST, "description": "Eligible district names; empty: every district."},
+    "starts_at": MOMENT,
+    "ends_at": MOMENT,
+    "active": {"type": "boolean", "description": "False once the company or staff closed the pool."},
+    "open": {
+        "type": "boolean",
+        "description": "Matching pledges now: active, started, not ended and budget left.",
+    },
+    "created_at": MOMENT,
+}
+
+SCHEMAS.update(
+    {
+        "ReceivingEntity": _object(
+            {
+                "kind": {"type": "string", "enum": ["organization", "foundation"]},
+                "name": STRING,
+            },
+        ),
+        "Pledge": _object(
+            {
+                "id": INTEGER,
+                "project_id": INTEGER,
+                "company_id": {
+                    "type": ["integer", "null"],
+                    "description": "Null when the pledge is anonymous and the caller is neither that "
+                    "company nor staff (the project's organization does not learn who it was).",
+                },
+                "company": {**NULLABLE_PARTY_REF, "description": "Null in the same cases as company_id."},
+                "status": {"type": "string", "enum": [status.value for status in PledgeStatus]},
+                "method": _PLEDGE_METHOD,
+                "amount": {**FEN, "description": "Fen as pledged (in kind: the company's estimate)."},
+                "currency": {"type": "string", "const": "CNY"},
+                "message": STRING,
+                "anonymous": {"type": "boolean"},
+                "in_kind_description": STRING,
+                "reference_code": {
+                    **STRING,
+                    "description": "The pledge's unique reference code (QQC…), printed on receipts.",
+                },
+                "bank_reference": {
+                    **NULLABLE_STRING,
+                    "description": "Bank transfers only: the reference to write in the transfer's remark "
+                    "(附言) so staff can match it — the same value as reference_code.",
+                },
+                "checkout_url": {
+                    **NULLABLE_STRING,
+                    "description": "Card pledges still pending: the Stripe Checkout page to pay on "
+                    "(for the pledging company and staff only).",
+                },
+                "payee": {
+                    **_object(
+                        {
+                            "kind": {"type": "string", "enum": ["organization", "foundation"]},
+                            "name": STRING,
+                            "bank_name": STRING,
+                            "account_number": STRING,
+                        }
+                    ),
+                    "description": "The receiving entity and its account, fixed when the pledge was made.",
+                },
+                "paid_amount": {
+                    **FEN,
+                    "description": "Fen received (in kind: valued by staff); 0 until paid.",
+                },
+                "refunded_amount": {**FEN, "description": "Fen returned so far."},
+                "refundable_amount": {**FEN, "description": "Fen that may still be refunded."},
+                "matched_amount": {**FEN, "description": "Fen matching pools added for this pledge, net."},
+                "bank_transaction_reference": {
+                    **NULLABLE_STRING,
+                    "description": "The bank's transaction number staff recorded on receipt (the "
+                    "bank_reference sent to /pledges/{pledge_id}/confirm).",
+                },
+                "flag": {
+                    **NULLABLE_STRING,
+                    "description": "Staff only (null for others): why the pledge needs a person, e.g. an "
+                    "amount mismatch reported by the payment platform.",
+                },
+                "created_at": MOMENT,
+                "paid_at": NULLABLE_MOMENT,
+                "closed_at": NULLABLE_MOMENT,
+            }
+        ),
+        "PledgeCreate": _refined(
+            _input_schema(
+                PLEDGE_FIELDS,
+                {
+                    "method": "card (Stripe Checkout; only when the platform has Stripe keys), "
+                    "bank_transfer (对公转账) or in_kind (goods or services).",
+                    "message": "Shown with the pledge.",
+                    "anonymous": "Hide the company's name from the public and the organization.",
+                    "in_kind_description": "Required for in_kind: what, how many, which specification.",
+                },
+            ),
+            required=["amount", "method"],
+            amount=_PLEDGE_FEN,
+            method={"enum": [method.value for method in PledgeMethod]},
+            message={"maxLength": MESSAGE_MAX},
+            in_kind_description={"maxLength": IN_KIND_MAX},
+        ),
+        "PledgeConfirm": _refined(
+            _input_schema(
+                CONFIRM_FIELDS,
+                {
+                    "bank_reference": "The bank's transaction number; required for bank transfers.",
+                    "received_amount": "Fen that arrived (in kind: the staff's valuation).",
+                },
+            ),
+            required=["received_amount"],
+            received_amount=_PLEDGE_FEN,
+            bank_reference={"maxLength": BANK_REFERENCE_MAX},
+        ),
+        "PledgeRefund": _refined(
+            _input_schema(REFUND_FIELDS, {"amount": "Fen to refund now; absent or null: all that is left."}),
+            required=[],
+            amount={"minimum": 1},
+        ),
+        "LedgerEntry": _object(
+            {
+                "id": INTEGER,
+                "kind": {
+                    "type": "string",
+                    "enum": [kind.value for kind in LedgerKind],
+                    "description": "pledge_paid, refund, match_credit and match_reversal make up "
+                    "raised_amount; disbursement (money passed to the organization) and fee do not.",
+                },
+                "amount": {
+                    "type": "integer",
+                    "description": "Signed fen: refunds, match reversals and fees are negative.",
+                },
+                "counts_toward_raised": {"type": "boolean"},
+                "pledge_id": {"type": ["integer", "null"]},
+                "pool_id": {"type": ["integer", "null"], "description": "Match rows: the matching pool."},
+                "disbursement_id": {"type": ["integer", "null"]},
+                "company": {
+                    **NULLABLE_PARTY_REF,
+                    "description": "The pledging company of the row's pledge; null for anonymous pledges "
+                    "(except for that company and staff) and rows without a pledge.",
+                },
+                "account": {
+                    **STRING,
+                    "description": "The receiving account: organization:<id> or foundation:<id>.",
+                },
+                "reference": {**STRING, "description": "Unique reference of the movement."},
+                "created_at": MOMENT,
+            }
+        ),
+        "Ledger": _object(
+            {
+                "project_id": INTEGER,
+                "raised_amount": {
+                    **FEN,
+                    "description": "Exactly the sum of the pledge_paid, refund, match_credit and "
+                    "match_reversal entries.",
+                },
+                "matched_amount": {
+                    **FEN,
+                    "description": "The sum of the match_credit and match_reversal entries.",
+                },
+                "disbursed_amount": {**FEN, "description": "The sum of the disbursement entries."},
+                "receiving_entity": {"oneOf": [{"type": "null"}, _ref("ReceivingEntity")]},
+                "entries": {"type": "array", "items": _ref("LedgerEntry"), "description": "Oldest first."},
+            }
+        ),
+        "MatchingPool": _object(_POOL_SUMMARY_PROPERTIES),
+        "MatchingPoolDetail": _object(
+            {
+                **_POOL_SUMMARY_PROPERTIES,
+                "projects": {
+                    "type": "array",
+                    "items": _object({"id": INTEGER, "title": STRING, "matched_amount": FEN}),
+                    "description": "Projects the pool has matched (that the caller may see), most first.",
+                },
+            }
+        ),
+        "MatchingPoolList": _object(
+            {
+                "items": {"type": "array", "items": _ref("MatchingPool")},
+                "total": {"type": "integer", "minimum": 0},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1, "maximum": POOLS_MAX_PER_PAGE},
+            }
+        ),
+        "MatchingPoolCreate": _refined(
+            _input_schema(
+                POOL_FIELDS,
+                {
+                    "budget": "Integer fen, > 0, at most ¥100,000,000.",
+                    "categories": "Eligible category slugs (see /categories); empty or absent: all.",
+                    "districts": "Eligible district names (see /districts); empty or absent: all.",
+                },
+            ),
+            required=["name", "budget", "ratio_bp", "starts_at", "ends_at"],
+            name={"maxLength": 60},
+            description={"maxLength": 500},
+            budget=_POSITIVE_FEN,
+            ratio_bp=_POOL_SUMMARY_PROPERTIES["ratio_bp"],
+            cap_per_pledge={"minimum": 1, "description": "Integer fen, > 0; null or absent: no cap."},
+            cap_per_project={"minimum": 1, "description": "Integer fen, > 0; null or absent: no cap."},
+            starts_at=_MOMENT_INPUT,
+            ends_at={**_MOMENT_INPUT, "description": _MOMENT_INPUT["description"] + " After starts_at."},
+        ),
+    }
+)
+
 _ERROR_RESPONSES: dict[str, Schema] = {
-    "BadRequest": {"description": "Malformed JSON or a body that is not a JSON object."},
+    "BadRequest": {
+        "description": "Malformed JSON or a body that is not a JSON object; where an Idempotency-Key "
+        "header is required: a missing one (code idempotency_key_required) or a malformed one "
+        "(idempotency_key_invalid)."
+    },
     "Unauthorized": {"description": "No, a revoked or an invalid bearer token; or wrong credentials."},
     "Forbidden": {"description": "The caller's role may not do this."},
     "NotFound": {"description": "No such resource, or one the caller may not see."},
-    "Conflict": {"description": "Not allowed in the resource's current state."},
+    "Conflict": {
+        "description": "Not allowed in the resource's current state; or an Idempotency-Key already "
+        "used with a different request (code idempotency_key_reused)."
+    },
     "UnsupportedMediaType": {"description": "The body is not application/json."},
     "Unprocessable": {
         "description": "Invalid fields (see error.fields), including fields that may not be set."
     },
     "TooManyRequests": {"description": "Too many attempts; try again later."},
+    "BadGateway": {
+        "description": "The payment platform (Stripe) failed or refused the call. Nothing was saved; "
+        "retrying (with the same Idempotency-Key) is safe."
+    },
 }
 _STATUS_RESPONSES = {
     "400": "BadRequest",
@@ -263,6 +537,7 @@ _STATUS_RESPONSES = {
     "415": "UnsupportedMediaType",
     "422": "Unprocessable",
     "429": "TooManyRequests",
+    "502": "BadGateway",
 }
 
 
@@ -452,6 +727,164 @@ PATHS: dict[str, Schema] = {
         }
     },
 }
+
+_IDEMPOTENCY_PARAMETER: Schema = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX, "pattern": "^[ -~]+$"},
+    "description": "A key the client chooses per pledge (1–100 printable ASCII characters), e.g. a UUID. "
+    "Keys are scoped to the caller. Retrying with the same key and the same body answers 201 with the "
+    "same pledge (never a second one, also when the retries race); the same key with a different "
+    "body answers 409 idempotency_key_reused; no key answers 400 idempotency_key_required.",
+}
+
+PATHS.update(
+    {
+        "/projects/{project_id}/pledges": {
+            "parameters": [_path_id("project_id")],
+            "post": {
+                "operationId": "create_pledge_endpoint",
+                "summary": "Pledge to a published project (members of verified companies)",
+                "description": "Amounts are integer fen. The pledge starts pending: a card pledge gets "
+                "`checkout_url` (Stripe Checkout, CNY) and becomes paid only when Stripe confirms the "
+                "payment; a bank transfer gets `bank_reference`, the code to write in the transfer's remark, "
+                "and becomes paid when staff record its receipt; goods and services are valued by staff on "
+                "receipt. Errors: 403 for organization members, staff and unverified companies; 404 for a "
+                "project the caller may not see (e.g. a draft); 409 for a project that is not raising funds "
+                "(submitted, funded, failed, closed, cancelled, past its deadline) or has no receiving "
+                "entity yet; 422 for invalid fields, e.g. an amount that is not an integer from 100 to "
+                "1000000000, or `card` when online payment is not configured.",
+                "security": SIGNED_IN,
+                "parameters": [_IDEMPOTENCY_PARAMETER],
+                "requestBody": _body("PledgeCreate"),
+                "responses": _responses(
+                    {
+                        "201": {
+                            "description": "The pledge (also for a retry with the same key and body).",
+                            "headers": {"Location": {"schema": STRING, "description": "The pledge's URL."}},
+                            "content": _json_content(_ref("Pledge")),
+                        }
+                    },
+                    400,
+                    403,
+                    404,
+                    409,
+                    415,
+                    422,
+                    502,
+                ),
+            },
+        },
+        "/pledges/{pledge_id}": {
+            "parameters": [_path_id("pledge_id")],
+            "get": {
+                "operationId": "get_pledge",
+                "summary": "One pledge (the pledging company, the project's organization, staff)",
+                "description": "Everyone else gets 404. An anonymous pledge's company is shown only to that "
+                "company and staff; `flag` only to staff.",
+                "security": SIGNED_IN,
+                "responses": _responses(_ok("Pledge", "The pledge."), 404),
+            },
+        },
+        "/pledges/{pledge_id}/confirm": {
+            "parameters": [_path_id("pledge_id")],
+            "post": {
+                "operationId": "confirm_pledge_endpoint",
+                "summary": "Record receipt of a bank transfer or of goods (staff)",
+                "description": "Makes a pending offline pledge paid: one ledger row, the project's total and "
+                "matching funds. Repeating the same confirmation changes nothing. 409 for card pledges "
+                "(Stripe confirms those), for closed pledges and for a bank reference already recorded on "
+                "another pledge.",
+                "security": SIGNED_IN,
+                "requestBody": _body("PledgeConfirm"),
+                "responses": _responses(_ok("Pledge", "The pledge, now paid."), 400, 403, 404, 409, 415, 422),
+            },
+        },
+        "/pledges/{pledge_id}/refund": {
+            "parameters": [_path_id("pledge_id")],
+            "post": {
+                "operationId": "refund_pledge_endpoint",
+                "summary": "Refund part or all of a paid pledge (staff)",
+                "description": "Card payments go back through Stripe (with an idempotency key naming the new "
+                "refunded total); bank transfers and goods are recorded as returned. Matching funds follow "
+                "in proportion. The body may be omitted to refund everything left. 422 above the refundable "
+                "amount; 409 for a pledge that is not paid.",
+                "security": SIGNED_IN,
+                "requestBody": {"required": False, "content": _json_content(_ref("PledgeRefund"))},
+                "responses": _responses(
+                    _ok("Pledge", "The pledge after the refund."), 400, 403, 404, 409, 415, 422, 502
+                ),
+            },
+        },
+        "/projects/{project_id}/ledger": {
+            "parameters": [_path_id("project_id")],
+            "get": {
+                "operationId": "get_project_ledger",
+                "summary": "A project's money ledger (whoever may see the project)",
+                "description": "Append-only rows, oldest first. The pledge_paid, refund, match_credit and "
+                "match_reversal amounts sum exactly to raised_amount; disbursements are listed as their own "
+                "kind and do not change it. Anonymous pledges' companies are not named.",
+                "security": PUBLIC,
+                "responses": _responses(_ok("Ledger", "The ledger and its totals."), 404),
+            },
+        },
+        "/matching-pools": {
+            "get": {
+                "operationId": "list_matching_pools",
+                "summary": "Matching pools (配捐), newest first",
+                "security": PUBLIC,
+                "parameters": [
+                    _query("company_id", {"type": "integer", "minimum": 1}, "Only this company's pools."),
+                    _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number."),
+                    _query(
+                        "per_page",
+                        {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": POOLS_MAX_PER_PAGE,
+                            "default": POOLS_PER_PAGE,
+                        },
+                        "Items per page.",
+                    ),
+                ],
+                "responses": _responses(_ok("MatchingPoolList", "One page of pools."), 422),
+            },
+            "post": {
+                "operationId": "create_matching_pool",
+                "summary": "Open a matching pool (members of verified companies)",
+                "description": "When a pledge by another company to an eligible project becomes paid, the "
+                "pool adds ratio_bp/10000 of it (within its caps and remaining budget) to the project. "
+                "422 for a budget or ratio of 0 or less, an end before the start, unknown categories or "
+                "districts.",
+                "security": SIGNED_IN,
+                "requestBody": _body("MatchingPoolCreate"),
+                "responses": _responses(
+                    {
+                        "201": {
+                            "description": "The new pool.",
+                            "headers": {"Location": {"schema": STRING, "description": "The pool's URL."}},
+                            "content": _json_content(_ref("MatchingPoolDetail")),
+                        }
+                    },
+                    400,
+                    403,
+                    415,
+                    422,
+                ),
+            },
+        },
+        "/matching-pools/{pool_id}": {
+            "parameters": [_path_id("pool_id")],
+            "get": {
+                "operationId": "get_matching_pool",
+                "summary": "One matching pool with its remaining budget and matched projects",
+                "security": PUBLIC,
+                "responses": _responses(_ok("MatchingPoolDetail", "The pool."), 404),
+            },
+        },
+    }
+)
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -1,7 +1,8 @@
 """Model → JSON for the API. Amounts are integer fen; moments are ISO 8601 in Wenzhou time (+08:00).
 
 What a caller may see is decided by the caller passed in: ``return_reason`` and the allowed
-actions only for the owner and staff, contact details only for a party's own members and staff.
+actions only for the owner and staff, contact details only for a party's own members and staff,
+an anonymous pledge's company only for that company and staff, a pledge's flag only for staff.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from typing import Any
 
 from marketplace.accounts.models import Role, User
 from marketplace.parties.models import Company, Organization
+from marketplace.pledges.accounting import RAISED_KINDS, refundable
+from marketplace.pledges.models import LedgerEntry, MatchingPool, Pledge
+from marketplace.pledges.operations import receiving_entity
+from marketplace.pledges.states import PledgeMethod, PledgeStatus
 from marketplace.projects.models import Project
 from marketplace.projects.operations import is_owner
 from marketplace.projects.states import Actor, allowed_actions
 from marketplace.rendering import render_markdown
 from marketplace.taxonomy.models import Category, District
-from marketplace.timeutil import isoformat_local
+from marketplace.timeutil import isoformat_local, utcnow
 
 
 def party_ref(party: Organization | Company | None) -> dict[str, Any] | None:
@@ -28,6 +33,13 @@ def _actor(project: Project, user: User | None) -> Actor | None:
     if is_owner(project, user):
         return Actor.OWNER
     return None
+
+
+def receiving_entity_ref(project: Project) -> dict[str, str] | None:
+    """Who receives the project's money: the organization itself (公开募捐资格) or a partner
+    foundation; None while staff have configured neither."""
+    entity = receiving_entity(project)
+    return None if entity is None else {"kind": entity.kind, "name": entity.name}
 
 
 def project_summary(project: Project) -> dict[str, Any]:
@@ -43,6 +55,9 @@ def project_summary(project: Project) -> dict[str, Any]:
         "funding_model": project.funding_model,
         "goal_amount": project.goal_amount,
         "raised_amount": project.raised_amount,
+        "matched_amount": project.matched_amount,
+        "disbursed_amount": project.disbursed_amount,
+        "receiving_entity": receiving_entity_ref(project),
         "supporters": project.supporters_count,
         "deadline": isoformat_local(project.deadline),
         "cover_url": project.cover_url,
@@ -127,3 +142,108 @@ def category(item: Category) -> dict[str, Any]:
 
 def district(item: District) -> dict[str, Any]:
     return {"name": item.name, "name_en": item.name_en}
+
+
+# ───────────── pledges, the ledger and matching pools ─────────────
+
+
+def _is_staff(user: User | None) -> bool:
+    return bool(user is not None and user.is_staff)
+
+
+def _is_pledging_member(pledge: Pledge, user: User | None) -> bool:
+    return bool(user is not None and user.role == Role.COMPANY and user.company_id == pledge.company_id)
+
+
+def shows_donor(pledge: Pledge, user: User | None) -> bool:
+    """An anonymous pledge names its company only to that company and to staff."""
+    return not pledge.anonymous or _is_staff(user) or _is_pledging_member(pledge, user)
+
+
+def pledge(item: Pledge, user: User | None) -> dict[str, Any]:
+    """One pledge for a caller allowed to see it (its company, the project's organization, staff).
+
+    ``bank_reference`` is the code to write in the bank transfer's remark (附言) — the same value
+    as ``reference_code``, present only for bank transfers; ``bank_transaction_reference`` is the
+    bank's own transaction number that staff recorded on receipt.
+    """
+    donor = shows_donor(item, user)
+    payer = _is_staff(user) or _is_pledging_member(item, user)
+    pending = item.status == PledgeStatus.PENDING
+    return {
+        "id": item.id,
+        "project_id": item.project_id,
+        "company_id": item.company_id if donor else None,
+        "company": party_ref(item.company) if donor else None,
+        "status": item.status,
+        "method": item.method,
+        "amount": item.amount,
+        "currency": item.currency,
+        "message": item.message,
+        "anonymous": item.anonymous,
+        "in_kind_description": item.in_kind_description,
+        "reference_code": item.reference_code,
+        "bank_reference": item.reference_code if item.method == PledgeMethod.BANK_TRANSFER else None,
+        "checkout_url": item.checkout_url if item.method == PledgeMethod.CARD and pending and payer else None,
+        "payee": {
+            "kind": item.payee_kind,
+            "name": item.payee_name,
+            "bank_name": item.payee_bank_name,
+            "account_number": item.payee_account_number,
+        },
+        "paid_amount": item.paid_amount or 0,
+        "refunded_amount": item.refunded_amount,
+        "refundable_amount": refundable(item.paid_amount or 0, item.refunded_amount)
+        if item.status in (PledgeStatus.PAID, PledgeStatus.REFUND_DUE)
+        else 0,
+        "matched_amount": item.matched_amount,
+        "bank_transaction_reference": item.bank_reference,
+        "flag": item.flag_reason if _is_staff(user) else None,
+        "created_at": isoformat_local(item.created_at),
+        "paid_at": isoformat_local(item.paid_at),
+        "closed_at": isoformat_local(item.closed_at),
+    }
+
+
+def ledger_entry(entry: LedgerEntry, pledges_by_id: dict[int, Pledge], user: User | None) -> dict[str, Any]:
+    source = pledges_by_id.get(entry.pledge_id) if entry.pledge_id is not None else None
+    company = None
+    # Match rows name the pledge they follow, not their pool's company: the pool is public.
+    if source is not None and shows_donor(source, user):
+        company = party_ref(source.company)
+    return {
+        "id": entry.id,
+        "kind": entry.kind,
+        "amount": entry.amount,
+        "counts_toward_raised": entry.kind in RAISED_KINDS,
+        "pledge_id": entry.pledge_id,
+        "pool_id": entry.pool_id,
+        "disbursement_id": entry.disbursement_id,
+        "company": company,
+        "account": entry.account,
+        "reference": entry.reference,
+        "created_at": isoformat_local(entry.created_at),
+    }
+
+
+def pool(item: MatchingPool, category_slugs: dict[int, str]) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": item.id,
+        "name": item.name,
+        "description": item.description,
+        "company": party_ref(item.company),
+        "budget": item.budget,
+        "remaining": item.remaining,
+        "matched_total": item.matched_total,
+        "ratio_bp": item.ratio_bp,
+        "cap_per_pledge": item.cap_per_pledge,
+        "cap_per_project": item.cap_per_project,
+        "categories": sorted(category_slugs[i] for i in item.category_ids or [] if i in category_slugs),
+        "districts": list(item.districts or []),
+        "starts_at": isoformat_local(item.starts_at),
+        "ends_at": isoformat_local(item.ends_at),
+        "active": item.active,
+        "open": bool(item.active and item.remaining > 0 and item.starts_at <= now < item.ends_at),
+        "created_at": isoformat_local(item.created_at),
+    }

@@ -105,6 +105,7 @@ class Pledge(db.Model):
     payee_id: Mapped[int] = mapped_column(Integer)
     payee_name: Mapped[str] = mapped_column(String(100))
     payee_bank_name: Mapped[str] = mapped_column(String(100), default="")
+    payee_account_name: Mapped[str] = mapped_column(String(100), default="")  # 户名
     payee_account_number: Mapped[str] = mapped_column(String(40), default="")
     paid_amount: Mapped[int | None] = mapped_column(BigInteger)  # fen received (or valued, in kind)
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)  # absolute, fen

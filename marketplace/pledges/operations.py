@@ -341,6 +341,7 @@ def create_pledge(
         payee_id=payee.id,
         payee_name=payee.name,
         payee_bank_name=payee.bank_name,
+        payee_account_name=payee.account_name,
         payee_account_number=payee.account_number,
         created_by_id=actor.id,
     )
@@ -380,7 +381,9 @@ class CheckoutGateway(Protocol):
 
 
 def checkout_idempotency_key(pledge: Pledge) -> str:
-    return f"pledge-{pledge.id}-checkout"
+    # The random reference code as well as the id: SQLite reuses the id of a rolled-back row, and a
+    # different pledge must never replay (or be refused) on another pledge's Stripe key.
+    return f"pledge-{pledge.id}-{pledge.reference_code}-checkout"
 
 
 def start_card_checkout(
@@ -577,7 +580,12 @@ def mark_paid(
 
 
 def confirm_offline_pledge(
-    pledge: Pledge, staff: User | None, *, received_amount: int, bank_reference: str | None
+    pledge: Pledge,
+    staff: User | None,
+    *,
+    received_amount: int,
+    bank_reference: str | None,
+    note: str = "",
 ) -> Pledge:
     """Staff record receipt of a bank transfer (with the bank's reference and the amount that
     arrived) or, for goods and services, their valuation on receipt. That makes the pledge paid."""
@@ -595,10 +603,17 @@ def confirm_offline_pledge(
         problems["bank_reference"] = Msg("请填写银行流水号，便于对账")
     elif len(reference) > BANK_REFERENCE_MAX:
         problems["bank_reference"] = Msg("银行流水号不能超过 %(n)d 个字符", n=BANK_REFERENCE_MAX)
+    if len(note.strip()) > 300:
+        problems["note"] = Msg("备注不能超过 300 个字")
     if problems:
         raise DomainError(problems)
-    if pledge.status == PledgeStatus.PAID and pledge.bank_reference == (reference or None):
-        return pledge  # the same confirmation submitted twice
+    if pledge.status in MONEY_HELD or pledge.status == PledgeStatus.REFUNDED:
+        if pledge.bank_reference == (reference or None) and pledge.paid_amount == received_amount:
+            return pledge  # the same confirmation submitted twice
+        raise Conflict.on(
+            "bank_reference",
+            Msg("该认捐已确认到账（流水号 %(ref)s），不能再次确认", ref=pledge.bank_reference or "—"),
+        )
     if reference and db.session.scalar(
         select(Pledge.id).where(Pledge.bank_reference == reference, Pledge.id != pledge.id)
     ):
@@ -607,7 +622,7 @@ def confirm_offline_pledge(
         pledge,
         received_amount,
         actor_id=staff.id,
-        source="staff",
+        source=f"staff: {note.strip()}" if note.strip() else "staff",
         bank_reference=reference or None,
     )
     return pledge
@@ -1004,6 +1019,8 @@ def open_matching_pool(actor: User | None, data: PoolInput) -> MatchingPool:
         )
     )
     _check_pool_scope(data)
+    if data.ends_at <= utcnow():
+        raise DomainError.on("ends_at", Msg("结束时间必须晚于当前时间"))
     if len(data.description) > 500:
         raise DomainError.on("description", Msg("说明不能超过 500 个字"))
     pool = MatchingPool(

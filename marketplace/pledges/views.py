@@ -1,7 +1,732 @@
-"""Pledge pages: pledging, the pledge's own page and receipt, the company's pledges, staff's queue."""
+"""Pledge pages: pledging, the pledge's own page and receipt, the company's pledges, and staff's
+money pages (the confirmation queue, refunds, a project's ledger and disbursements, partner
+foundations and 公开募捐资格).
+
+Thin on purpose: every money state change is a call into ``pledges.operations``; a view parses
+the yuan typed into a form, calls the operation, commits once on success and rolls back on a
+domain error, re-showing the form with the reasons (422) or the page with the conflict (409).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from werkzeug.routing import BuildError
+
+from marketplace.accounts.models import Role
+from marketplace.authz import company_required, login_required_any, staff_required
+from marketplace.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
+from marketplace.extensions import db
+from marketplace.forms import populate_errors
+from marketplace.messages import Msg
+from marketplace.money import format_fen, parse_yuan
+from marketplace.parties.models import Organization
+from marketplace.payments.gateway import GatewayError
+from marketplace.payments.service import card_payments_enabled, get_gateway
+from marketplace.pledges import operations as ops
+from marketplace.pledges.accounting import MIN_PLEDGE_FEN, RAISED_KINDS, LedgerKind
+from marketplace.pledges.forms import (
+    ActionForm,
+    ConfirmForm,
+    DisbursementForm,
+    FoundationForm,
+    FundraisingForm,
+    InKindConfirmForm,
+    PledgeForm,
+    ProjectFoundationForm,
+    RefundForm,
+    new_form_token,
+    valid_form_token,
+)
+from marketplace.pledges.models import LedgerEntry, PartnerFoundation, Pledge
+from marketplace.pledges.receipts import amount_in_words, receipt_number, spaced_account_number
+from marketplace.pledges.states import MONEY_HELD, PledgeMethod, PledgeStatus
+from marketplace.projects.models import Project
+from marketplace.projects.operations import get_visible_project
+from marketplace.projects.states import ProjectStatus
+from marketplace.timeutil import to_local, utcnow
+from marketplace.web import translate
 
 bp = Blueprint("pledges", __name__)
+
+PER_PAGE = 20
+
+
+def _flash(message: Msg, category: str = "success") -> None:
+    flash(translate(message), category)
+
+
+def _fallback_url(endpoint: str, fallback: str, **values: Any) -> str:
+    """url_for, or a literal path while the page behind `endpoint` is not registered (yet)."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return fallback
+
+
+@bp.app_template_global("endpoint_url")
+def endpoint_url(endpoint: str, fallback: str, **values: Any) -> str:
+    return _fallback_url(endpoint, fallback, **values)
+
+
+bp.add_app_template_filter(spaced_account_number, "account_number")
+
+
+def _checkout_url(pledge: Pledge) -> str:
+    return _fallback_url("payments.checkout", f"/pledges/{pledge.id}/checkout", pledge_id=pledge.id)
+
+
+# ───────────── who may see a pledge ─────────────
+
+
+def _is_pledger(pledge: Pledge, user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.company_id == pledge.company_id)
+
+
+def _is_project_member(pledge: Pledge, user: Any) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False) and user.organization_id == pledge.project.organization_id
+    )
+
+
+def _pledge_for(pledge_id: int, *, organization_too: bool = True) -> Pledge:
+    """The pledge if the caller may see it: the pledging company, staff and (for the pledge page)
+    the project's organization. Everyone else gets 404, so pledges do not leak."""
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None or not (
+        current_user.is_staff
+        or _is_pledger(pledge, current_user)
+        or (organization_too and _is_project_member(pledge, current_user))
+    ):
+        raise NotFound.on("pledge", Msg("找不到这笔认捐"))
+    return pledge
+
+
+def _staff_pledge(pledge_id: int) -> Pledge:
+    pledge = db.session.get(Pledge, pledge_id)
+    if pledge is None:
+        raise NotFound.on("pledge", Msg("找不到这笔认捐"))
+    return pledge
+
+
+# ───────────── the project page's money panel ─────────────
+
+
+def _open_for_pledges(project: Project) -> bool:
+    return project.status == ProjectStatus.PUBLISHED and project.deadline > utcnow()
+
+
+def _pledge_cta(project: Project, user: Any) -> str | None:
+    """What the project page offers: "pledge", "login", "unverified", "ended" or nothing."""
+    if project.status != ProjectStatus.PUBLISHED:
+        return None
+    if not _open_for_pledges(project):
+        return "ended"
+    if not getattr(user, "is_authenticated", False):
+        return "login"
+    if user.role != Role.COMPANY or user.company is None:
+        return None
+    return "pledge" if user.company.is_verified else "unverified"
+
+
+def project_money_context(project: Project, user: Any) -> dict[str, Any]:
+    """What projects/detail.html needs to show the money: who receives it, the supporter wall,
+    the pledge button and (for staff) the link to the project's ledger."""
+    return {
+        "payee": ops.receiving_entity(project),
+        "supporters": ops.public_supporters(project),
+        "pledge_cta": _pledge_cta(project, user),
+        "money_url": url_for("pledges.project_money", project_id=project.id) if user.is_staff else None,
+    }
+
+
+# ───────────── pledging ─────────────
+
+
+def _closed_reason(project: Project) -> str | None:
+    try:
+        ops.check_project_open(project)
+    except Conflict as error:
+        return translate(error.message)
+    if ops.receiving_entity(project) is None:
+        return translate(Msg("该项目尚未设置收款机构，暂时不能认捐，请联系团区委工作人员"))
+    return None
+
+
+def _render_pledge_form(project: Project, form: PledgeForm | None, status: int = 200, **extra: Any) -> Any:
+    return (
+        render_template(
+            "pledges/form.html",
+            project=project,
+            form=form,
+            payee=ops.receiving_entity(project),
+            card_enabled=card_payments_enabled(),
+            **extra,
+        ),
+        status,
+    )
+
+
+def _pledge_request(form: PledgeForm, *, card_enabled: bool) -> ops.PledgeRequest:
+    """The typed yuan in fen; with a bad amount, every other field's problem is reported too."""
+    try:
+        amount = parse_yuan(form.amount.data or "", field="amount")
+    except DomainError as amount_error:
+        try:
+            ops.check_pledge_request(form.to_request(MIN_PLEDGE_FEN), card_enabled=card_enabled)
+        except DomainError as others:
+            raise DomainError({**others.fields, **amount_error.fields}) from None
+        raise
+    return form.to_request(amount)
+
+
+@bp.route("/projects/<int:project_id>/pledge", methods=["GET", "POST"])
+@login_required_any
+def pledge_form(project_id: int) -> Any:
+    project = get_visible_project(project_id, current_user)
+    try:
+        ops.pledging_company(current_user)
+    except Forbidden:
+        if current_user.role == Role.COMPANY:
+            return render_template("pledges/unverified.html", project=project), 403
+        raise
+    closed = _closed_reason(project)
+    if closed:
+        return _render_pledge_form(project, None, 409 if request.method == "POST" else 200, closed=closed)
+    card_enabled = card_payments_enabled()
+    form = PledgeForm()
+    form.set_methods(card_enabled=card_enabled)
+    if request.method == "GET":
+        form.token.data = new_form_token()
+        form.method.data = PledgeMethod.BANK_TRANSFER.value
+        return _render_pledge_form(project, form)
+    if not form.validate_on_submit():
+        raise BadRequest()
+    if not valid_form_token(form.token.data):
+        form.token.data = new_form_token()
+        form.form_errors.append(translate(Msg("页面已过期，请核对后重新提交")))
+        return _render_pledge_form(project, form, 400)
+    return _submit_pledge(project, form, card_enabled)
+
+
+def _submit_pledge(project: Project, form: PledgeForm, card_enabled: bool) -> Any:
+    try:
+        pledge = ops.create_pledge(
+            project,
+            current_user,
+            _pledge_request(form, card_enabled=card_enabled),
+            idempotency_key=f"form:{current_user.id}:{form.token.data}",
+            card_enabled=card_enabled,
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        if "idempotency_key" in error.fields:
+            # This very form was already sent with other values: keep what was typed, new token.
+            form.token.data = new_form_token()
+            form.form_errors.append(
+                translate(Msg("这张表单已经提交过一笔认捐。如确需再认捐一笔，请核对金额后再次提交。"))
+            )
+            return _render_pledge_form(project, form, 409)
+        if error.status == 409:
+            return _render_pledge_form(project, None, 409, closed=translate(error.message))
+        populate_errors(form, error)
+        return _render_pledge_form(project, form, error.status)
+    if pledge.method == PledgeMethod.CARD and pledge.status == PledgeStatus.PENDING:
+        return redirect(_checkout_url(pledge), 303)
+    if pledge.method == PledgeMethod.IN_KIND:
+        _flash(Msg("物资捐赠意向已登记，团区委工作人员会尽快联系贵企业安排验收"))
+    else:
+        _flash(Msg("认捐已登记。请按下方账户转账，并在附言中填写识别码"))
+    return redirect(url_for(".detail", pledge_id=pledge.id), 303)
+
+
+# ───────────── one pledge ─────────────
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    when: datetime
+    title: str
+    detail: str = ""
+
+
+def _pledge_entries(pledge: Pledge) -> list[LedgerEntry]:
+    return list(
+        db.session.scalars(
+            select(LedgerEntry).where(LedgerEntry.pledge_id == pledge.id).order_by(LedgerEntry.id)
+        )
+    )
+
+
+def _timeline(pledge: Pledge, entries: list[LedgerEntry]) -> list[TimelineItem]:
+    items = [TimelineItem(pledge.created_at, translate(Msg("提交认捐")), format_fen(pledge.amount))]
+    received = {
+        PledgeMethod.CARD: Msg("在线支付成功"),
+        PledgeMethod.BANK_TRANSFER: Msg("确认到账"),
+        PledgeMethod.IN_KIND: Msg("物资验收入账"),
+    }
+    for entry in entries:
+        if entry.kind == LedgerKind.PLEDGE_PAID:
+            title = translate(received[PledgeMethod(pledge.method)])
+        else:
+            title = translate(entry.kind_label)
+        items.append(TimelineItem(entry.created_at, title, format_fen(entry.amount)))
+    if pledge.closed_at and pledge.status != PledgeStatus.REFUNDED:
+        items.append(TimelineItem(pledge.closed_at, translate(pledge.status_label)))
+    return sorted(items, key=lambda item: item.when)
+
+
+def _confirm_form_for(pledge: Pledge) -> ConfirmForm:
+    form_class = InKindConfirmForm if pledge.method == PledgeMethod.IN_KIND else ConfirmForm
+    return form_class(formdata=None).prefill(pledge.amount)
+
+
+def _render_pledge(
+    pledge: Pledge,
+    *,
+    confirm_form: ConfirmForm | None = None,
+    refund_form: RefundForm | None = None,
+    status: int = 200,
+) -> Any:
+    entries = _pledge_entries(pledge)
+    staff = bool(current_user.is_staff)
+    pending = pledge.status == PledgeStatus.PENDING
+    return (
+        render_template(
+            "pledges/detail.html",
+            pledge=pledge,
+            project=pledge.project,
+            timeline=_timeline(pledge, entries),
+            is_pledger=_is_pledger(pledge, current_user),
+            staff=staff,
+            receipt_ready=_receipt_ready(pledge),
+            refundable=pledge.net_amount if pledge.status in MONEY_HELD else 0,
+            checkout_url=_checkout_url(pledge) if pending and pledge.method == PledgeMethod.CARD else None,
+            confirm_form=confirm_form
+            or (
+                _confirm_form_for(pledge)
+                if staff and pending and pledge.method != PledgeMethod.CARD
+                else None
+            ),
+            refund_form=refund_form or (RefundForm(formdata=None) if staff else None),
+            action_form=ActionForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.get("/pledges/<int:pledge_id>")
+@login_required_any
+def detail(pledge_id: int) -> Any:
+    return _render_pledge(_pledge_for(pledge_id))
+
+
+@bp.post("/pledges/<int:pledge_id>/cancel")
+@login_required_any
+def cancel(pledge_id: int) -> Any:
+    pledge = _pledge_for(pledge_id)
+    try:
+        ops.cancel_pledge(pledge, current_user)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        _flash(error.message, "error")
+        return _render_pledge(pledge, status=error.status)
+    _flash(Msg("认捐已取消"))
+    return redirect(url_for(".detail", pledge_id=pledge.id), 303)
+
+
+def _receipt_ready(pledge: Pledge) -> bool:
+    return pledge.status == PledgeStatus.PAID and pledge.net_amount > 0
+
+
+def _payee_uscc(pledge: Pledge) -> str:
+    if pledge.payee_kind == "foundation":
+        foundation = db.session.get(PartnerFoundation, pledge.payee_id)
+        return foundation.uscc if foundation else ""
+    organization = db.session.get(Organization, pledge.payee_id)
+    return organization.uscc if organization else ""
+
+
+@bp.get("/pledges/<int:pledge_id>/receipt")
+@login_required_any
+def receipt(pledge_id: int) -> Any:
+    pledge = _pledge_for(pledge_id, organization_too=False)
+    if not _receipt_ready(pledge):
+        raise Conflict.on("pledge", Msg("收据在款项确认到账后提供；已全额退款或待退款的认捐不出具收据"))
+    paid_at = to_local(pledge.paid_at or pledge.created_at)
+    return render_template(
+        "pledges/receipt.html",
+        pledge=pledge,
+        number=receipt_number(pledge.id, paid_at.year),
+        paid_at=paid_at,
+        amount=pledge.net_amount,
+        amount_words=amount_in_words(pledge.net_amount),
+        payee_uscc=_payee_uscc(pledge),
+        issued_at=to_local(utcnow()),
+    )
+
+
+# ───────────── the company's pledges ─────────────
+
+
+@bp.get("/my/pledges")
+@company_required
+def mine() -> Any:
+    company_id = current_user.company_id
+    page = db.paginate(
+        select(Pledge)
+        .where(Pledge.company_id == company_id)
+        .order_by(Pledge.created_at.desc(), Pledge.id.desc()),
+        page=max(request.args.get("page", 1, type=int) or 1, 1),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template("pledges/mine.html", page=page, summary=company_pledge_summary(company_id))
+
+
+@bp.app_template_global("company_pledge_summary")
+def company_pledge_summary(company_id: int | None) -> dict[str, int]:
+    """Figures for the company's dashboard and pledge list: held money, pending pledges, projects."""
+    if not company_id:
+        return {"given": 0, "pending": 0, "projects": 0}
+    held = [status.value for status in MONEY_HELD]
+    given, projects = db.session.execute(
+        select(
+            func.coalesce(func.sum(Pledge.paid_amount - Pledge.refunded_amount), 0),
+            func.count(func.distinct(Pledge.project_id)),
+        ).where(Pledge.company_id == company_id, Pledge.status.in_(held))
+    ).one()
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(Pledge)
+        .where(Pledge.company_id == company_id, Pledge.status == PledgeStatus.PENDING.value)
+    )
+    return {"given": int(given or 0), "pending": int(pending or 0), "projects": int(projects or 0)}
+
+
+# ───────────── staff: the queue ─────────────
+
+QUEUE_TABS: dict[str, tuple[Msg, Any]] = {
+    "offline": (
+        Msg("待确认到账"),
+        (Pledge.status == PledgeStatus.PENDING.value) & (Pledge.method != PledgeMethod.CARD.value),
+    ),
+    "refund_due": (Msg("待退款"), Pledge.status == PledgeStatus.REFUND_DUE.value),
+    "flagged": (Msg("异常"), Pledge.flag_reason.is_not(None)),
+    "all": (Msg("全部"), None),
+}
+
+
+@bp.app_template_global("staff_pledge_counts")
+def staff_pledge_counts() -> dict[str, int]:
+    counts = {}
+    for tab, (_label, condition) in QUEUE_TABS.items():
+        query = select(func.count()).select_from(Pledge)
+        if condition is not None:
+            query = query.where(condition)
+        counts[tab] = db.session.scalar(query) or 0
+    return counts
+
+
+@bp.get("/staff/pledges")
+@staff_required
+def queue() -> Any:
+    tab = request.args.get("tab", "offline")
+    if tab not in QUEUE_TABS:
+        tab = "offline"
+    search = request.args.get("q", "").strip().upper()[:20]
+    query = select(Pledge)
+    if search:
+        # The code people copy from a bank statement's remark: found whatever tab it sits in.
+        query = query.where(Pledge.reference_code.contains(search, autoescape=True))
+    elif QUEUE_TABS[tab][1] is not None:
+        query = query.where(QUEUE_TABS[tab][1])
+    oldest_first = tab in ("offline", "refund_due") and not search
+    order = (Pledge.id,) if oldest_first else (Pledge.id.desc(),)
+    page = db.paginate(
+        query.order_by(*order),
+        page=max(request.args.get("page", 1, type=int) or 1, 1),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template(
+        "pledges/queue.html",
+        page=page,
+        tab=tab,
+        tabs=[(key, label) for key, (label, _condition) in QUEUE_TABS.items()],
+        counts=staff_pledge_counts(),
+        search=search,
+    )
+
+
+# ───────────── staff: confirming, refunding, clearing flags ─────────────
+
+
+def _after_staff_action(pledge: Pledge) -> Any:
+    if request.form.get("origin") == "queue":
+        return redirect(url_for(".queue"), 303)
+    return redirect(url_for(".detail", pledge_id=pledge.id), 303)
+
+
+@bp.post("/staff/pledges/<int:pledge_id>/confirm")
+@staff_required
+def confirm(pledge_id: int) -> Any:
+    pledge = _staff_pledge(pledge_id)
+    form = InKindConfirmForm() if pledge.method == PledgeMethod.IN_KIND else ConfirmForm()
+    try:
+        amount = parse_yuan(form.received_amount.data or "", field="received_amount")
+        ops.confirm_offline_pledge(
+            pledge,
+            current_user,
+            received_amount=amount,
+            bank_reference=form.bank_reference.data,
+            note=form.note.data or "" if isinstance(form, InKindConfirmForm) else "",
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        populate_errors(form, error)
+        return _render_pledge(pledge, confirm_form=form, status=error.status)
+    if pledge.method == PledgeMethod.IN_KIND:
+        _flash(Msg("已登记验收，估值 %(amount)s 计入项目筹款", amount=format_fen(pledge.paid_amount or 0)))
+    else:
+        _flash(Msg("已确认到账 %(amount)s", amount=format_fen(pledge.paid_amount or 0)))
+    return _after_staff_action(pledge)
+
+
+@bp.post("/staff/pledges/<int:pledge_id>/refund")
+@staff_required
+def refund(pledge_id: int) -> Any:
+    pledge = _staff_pledge(pledge_id)
+    form = RefundForm()
+    text = form.amount.data or ""
+    try:
+        amount = parse_yuan(text, field="amount") if text else None
+        refunded = ops.refund_pledge(pledge, current_user, amount=amount, gateway=get_gateway())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        populate_errors(form, error)
+        return _render_pledge(pledge, refund_form=form, status=error.status)
+    except GatewayError:
+        db.session.rollback()
+        form.form_errors.append(translate(Msg("支付平台暂时无法处理退款，请稍后重试；本次没有记录任何退款")))
+        return _render_pledge(pledge, refund_form=form, status=502)
+    if pledge.method == PledgeMethod.CARD:
+        _flash(Msg("已通过支付平台原路退款 %(amount)s", amount=format_fen(refunded)))
+    else:
+        _flash(Msg("已登记退回 %(amount)s", amount=format_fen(refunded)))
+    return _after_staff_action(pledge)
+
+
+@bp.post("/staff/pledges/<int:pledge_id>/clear-flag")
+@staff_required
+def clear_flag(pledge_id: int) -> Any:
+    pledge = _staff_pledge(pledge_id)
+    ops.clear_flag(pledge, current_user)
+    db.session.commit()
+    _flash(Msg("已标记为处理完毕"))
+    return _after_staff_action(pledge)
+
+
+# ───────────── staff: a project's money ─────────────
+
+
+def _project_or_404(project_id: int) -> Project:
+    project = db.session.get(Project, project_id)
+    if project is None:
+        raise NotFound.on("project", Msg("找不到该项目"))
+    return project
+
+
+def _foundation_form(project: Project, form: ProjectFoundationForm | None = None) -> ProjectFoundationForm:
+    if form is None:
+        form = ProjectFoundationForm(formdata=None)
+        form.foundation_id.data = str(project.partner_foundation_id or "")
+    default = ops.default_foundation()
+    active = db.session.scalars(
+        select(PartnerFoundation).where(PartnerFoundation.active.is_(True)).order_by(PartnerFoundation.name)
+    )
+    form.set_choices(active, default.name if default else None)
+    return form
+
+
+def _render_money(
+    project: Project,
+    *,
+    disbursement_form: DisbursementForm | None = None,
+    foundation_form: ProjectFoundationForm | None = None,
+    status: int = 200,
+) -> Any:
+    entries = ops.ledger_entries(project.id)
+    raised_kinds = {kind.value for kind in RAISED_KINDS}
+    return (
+        render_template(
+            "pledges/money.html",
+            project=project,
+            entries=entries,
+            raised_kinds=raised_kinds,
+            ledger_raised=sum(entry.amount for entry in entries if entry.kind in raised_kinds),
+            available=max(project.raised_amount - project.disbursed_amount, 0),
+            payee=ops.receiving_entity(project),
+            pending=ops.pledges_for(project, statuses=[PledgeStatus.PENDING.value]),
+            disbursement_form=disbursement_form or DisbursementForm(formdata=None),
+            foundation_form=_foundation_form(project, foundation_form),
+        ),
+        status,
+    )
+
+
+@bp.get("/staff/projects/<int:project_id>/money")
+@staff_required
+def project_money(project_id: int) -> Any:
+    return _render_money(_project_or_404(project_id))
+
+
+@bp.post("/staff/projects/<int:project_id>/disbursements")
+@staff_required
+def disburse(project_id: int) -> Any:
+    project = _project_or_404(project_id)
+    form = DisbursementForm()
+    try:
+        amount = parse_yuan(form.amount.data or "", field="amount")
+        ops.record_disbursement(
+            project,
+            current_user,
+            amount=amount,
+            bank_reference=form.bank_reference.data or "",
+            note=form.note.data or "",
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        populate_errors(form, error)
+        return _render_money(project, disbursement_form=form, status=error.status)
+    _flash(Msg("已登记拨付 %(amount)s", amount=format_fen(amount)))
+    return redirect(url_for(".project_money", project_id=project.id), 303)
+
+
+@bp.post("/staff/projects/<int:project_id>/foundation")
+@staff_required
+def choose_foundation(project_id: int) -> Any:
+    project = _project_or_404(project_id)
+    form = ProjectFoundationForm()
+    chosen = form.chosen_id()
+    foundation = db.session.get(PartnerFoundation, chosen) if chosen else None
+    try:
+        if chosen and foundation is None:
+            raise DomainError.on("foundation_id", Msg("请选择列表中的基金会"))
+        ops.set_project_foundation(project, current_user, foundation)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        populate_errors(form, error, aliases={"partner_foundation": "foundation_id"})
+        return _render_money(project, foundation_form=form, status=error.status)
+    _flash(Msg("已更新收款机构，新的认捐将使用该机构的账户"))
+    return redirect(url_for(".project_money", project_id=project.id), 303)
+
+
+# ───────────── staff: partner foundations and 公开募捐资格 ─────────────
+
+
+@bp.get("/staff/foundations")
+@staff_required
+def foundations() -> Any:
+    items = db.session.scalars(
+        select(PartnerFoundation).order_by(
+            PartnerFoundation.active.desc(), PartnerFoundation.is_default.desc(), PartnerFoundation.name
+        )
+    ).all()
+    qualified = db.session.scalars(
+        select(Organization)
+        .where(Organization.public_fundraising_qualified.is_(True))
+        .order_by(Organization.name)
+    ).all()
+    return render_template("pledges/foundations.html", foundations=items, qualified=qualified)
+
+
+def _save_foundation(foundation: PartnerFoundation | None) -> Any:
+    form = FoundationForm()
+    if request.method == "GET":
+        if foundation is not None:
+            form = FoundationForm(formdata=None).fill_from(foundation)
+        return render_template("pledges/foundation_form.html", form=form, foundation=foundation)
+    try:
+        saved = ops.save_foundation(foundation, current_user, form.to_input())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        populate_errors(form, error)
+        return (
+            render_template("pledges/foundation_form.html", form=form, foundation=foundation),
+            error.status,
+        )
+    _flash(Msg("已保存合作基金会「%(name)s」", name=saved.name))
+    return redirect(url_for(".foundations"), 303)
+
+
+@bp.route("/staff/foundations/new", methods=["GET", "POST"])
+@staff_required
+def new_foundation() -> Any:
+    return _save_foundation(None)
+
+
+@bp.route("/staff/foundations/<int:foundation_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit_foundation(foundation_id: int) -> Any:
+    foundation = db.session.get(PartnerFoundation, foundation_id)
+    if foundation is None:
+        raise NotFound.on("foundation", Msg("找不到该基金会"))
+    return _save_foundation(foundation)
+
+
+@bp.route("/staff/organizations/<int:organization_id>/fundraising", methods=["GET", "POST"])
+@staff_required
+def fundraising(organization_id: int) -> Any:
+    organization = db.session.get(Organization, organization_id)
+    if organization is None:
+        raise NotFound.on("organization", Msg("找不到该组织"))
+    form = FundraisingForm()
+    if request.method == "GET":
+        form = FundraisingForm(formdata=None).fill_from(organization)
+        return render_template("pledges/fundraising.html", form=form, organization=organization)
+    try:
+        ops.set_fundraising_qualification(
+            organization, current_user, qualified=bool(form.qualified.data), account=form.to_account()
+        )
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        populate_errors(form, error)
+        return (
+            render_template("pledges/fundraising.html", form=form, organization=organization),
+            error.status,
+        )
+    if organization.public_fundraising_qualified:
+        _flash(Msg("已登记「%(name)s」的公开募捐资格，新的认捐将直接汇入其账户", name=organization.name))
+    else:
+        _flash(Msg("「%(name)s」的项目将由合作基金会代为收款", name=organization.name))
+    return redirect(url_for("parties.organization", organization_id=organization.id), 303)

@@ -91,6 +91,8 @@ def detail(project_id: int) -> Any:
 
 
 def _render_detail(project: Project, form: TransitionForm | None = None, status: int = 200) -> Any:
+    from marketplace.pledges.views import project_money_context  # pledges' pages build on projects
+
     owner = is_owner(project, current_user)
     staff = bool(current_user.is_staff)
     owner_actions = [a for a in allowed_actions(project.status, Actor.OWNER) if a in OWNER_BUTTONS]
@@ -108,6 +110,7 @@ def _render_detail(project: Project, form: TransitionForm | None = None, status:
             history=queries.project_history(project) if owner or staff else [],
             show_contact=_is_verified_company() and project.status == ProjectStatus.PUBLISHED,
             form=form or TransitionForm(formdata=None),
+            money=project_money_context(project, current_user),
         ),
         status,
     )

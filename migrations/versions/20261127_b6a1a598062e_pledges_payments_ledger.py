@@ -160,6 +160,7 @@ def upgrade():
         sa.Column("payee_id", sa.Integer(), nullable=False),
         sa.Column("payee_name", sa.String(length=100), nullable=False),
         sa.Column("payee_bank_name", sa.String(length=100), nullable=False),
+        sa.Column("payee_account_name", sa.String(length=100), nullable=False),
         sa.Column("payee_account_number", sa.String(length=40), nullable=False),
         sa.Column("paid_amount", sa.BigInteger(), nullable=True),
         sa.Column("refunded_amount", sa.BigInteger(), nullable=False),

@@ -21,6 +21,7 @@ class Case:
     expect: dict[str, str]
     data: dict[str, Any] = field(default_factory=dict)
     api: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
