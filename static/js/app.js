@@ -114,7 +114,7 @@
   function initSubmitGuard() {
     document.addEventListener('submit', function (event) {
       var form = event.target;
-      if (event.defaultPrevented || (form.method || '').toLowerCase() !== 'post' ||
+      if (event.defaultPrevented || (form.getAttribute('method') || '').toLowerCase() !== 'post' ||
           form.hasAttribute('data-allow-resubmit')) { return; }
       var button = event.submitter ||
         form.querySelector('button[type="submit"], button:not([type]), input[type="submit"]');
