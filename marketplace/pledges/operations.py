@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import audit
@@ -1245,11 +1245,3 @@ def public_supporters(project: Project, limit: int = 50) -> list[Pledge]:
             .limit(limit)
         )
     )
-
-
-# Kept for callers that only need the condition, e.g. the staff queue's "needs attention" tab.
-NEEDS_ATTENTION = or_(
-    Pledge.flag_reason.is_not(None),
-    Pledge.status == PledgeStatus.REFUND_DUE.value,
-    and_(Pledge.status == PledgeStatus.PENDING.value, Pledge.method != PledgeMethod.CARD.value),
-)
