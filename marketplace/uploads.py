@@ -1,7 +1,9 @@
-"""Image uploads (ASVS 5.2, 5.3): type by content, size limit, stored under a generated name. No Flask.
+"""Uploads (ASVS 5.2, 5.3): type by content, size limit, stored under a generated name. No Flask.
 
-The user's file name and declared Content-Type are ignored: both are attacker-chosen, and a
-stored name derived from them invites path traversal and content-type confusion.
+Images (PNG, JPEG, WebP) for covers and progress updates; receipts for fund-usage reports may also
+be PDFs. The user's file name and declared Content-Type are ignored: both are attacker-chosen, and a
+stored name derived from them invites path traversal and content-type confusion. PDFs are served
+as downloads (Content-Disposition: attachment), never rendered inside the site's origin.
 """
 
 from __future__ import annotations
@@ -18,11 +20,21 @@ from marketplace.errors import DomainError
 from marketplace.messages import Msg
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_PDF_BYTES = 10 * 1024 * 1024
 IMAGE_TYPES = ("png", "jpeg", "webp")
+# Image types only: forms use it for their file inputs' `accept` attribute.
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+RECEIPT_CONTENT_TYPES = {**CONTENT_TYPES, "pdf": "application/pdf"}
+# Everything the store can hold, by stored extension (the uploads view serves with these).
+STORED_CONTENT_TYPES = RECEIPT_CONTENT_TYPES
+INLINE_TYPES = frozenset(IMAGE_TYPES)  # shown in the page; anything else is a download
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_STORED_NAME = re.compile(r"[0-9a-f]{32}\.(?:png|jpeg|webp)")
+_STORED_NAME = re.compile(r"[0-9a-f]{32}\.(?:png|jpeg|webp|pdf)")
+_PDF_HEADER = re.compile(rb"%PDF-[12]\.[0-9]")
+# Readers find a PDF's cross-reference table from its end: "startxref", an offset, "%%EOF". Some
+# writers append a little padding after it, so look at the tail rather than the last bytes only.
+_PDF_TAIL = 1024
 
 
 def _is_png(data: bytes) -> bool:
@@ -64,25 +76,77 @@ def sniff_image_type(data: bytes) -> str | None:
     return None
 
 
-def validate_image(data: bytes, *, field: str = "cover_image") -> str:
-    """Return the file extension for ``data`` or raise ``DomainError`` on ``field``."""
+def is_pdf(data: bytes) -> bool:
+    """A PDF by its bytes: the ``%PDF-1.x`` / ``%PDF-2.0`` header first, and the ``startxref`` …
+    ``%%EOF`` trailer a reader needs at the end. HTML or a script renamed ``.pdf`` has neither."""
+    if len(data) < 32 or not _PDF_HEADER.match(data):
+        return False
+    tail = data[-_PDF_TAIL:]
+    end = tail.rfind(b"%%EOF")
+    return end != -1 and tail.rfind(b"startxref", 0, end) != -1
+
+
+def _mb(limit: int) -> int:
+    return limit // (1024 * 1024)
+
+
+def validate_image(data: bytes, *, field: str = "cover_image", cover: bool = True) -> str:
+    """Return the file extension for ``data`` or raise ``DomainError`` on ``field``.
+
+    ``cover=False`` words the reasons for any other picture (a progress update's photos).
+    """
     if not data:
-        raise DomainError.on(field, Msg("上传的封面图片是空文件，请重新选择"))
+        empty = Msg("上传的封面图片是空文件，请重新选择") if cover else Msg("上传的图片是空文件，请重新选择")
+        raise DomainError.on(field, empty)
     if len(data) > MAX_IMAGE_BYTES:
-        raise DomainError.on(field, Msg("封面图片不能超过 %(mb)d MB", mb=MAX_IMAGE_BYTES // (1024 * 1024)))
+        too_big = "封面图片不能超过 %(mb)d MB" if cover else "每张图片不能超过 %(mb)d MB"
+        raise DomainError.on(field, Msg(too_big, mb=_mb(MAX_IMAGE_BYTES)))
     kind = sniff_image_type(data)
     if kind is None:
-        raise DomainError.on(field, Msg("封面图片必须是 PNG、JPEG 或 WebP 格式的图片（按文件内容检查）"))
+        raise DomainError.on(
+            field,
+            Msg("封面图片必须是 PNG、JPEG 或 WebP 格式的图片（按文件内容检查）")
+            if cover
+            else Msg("图片必须是 PNG、JPEG 或 WebP 格式（按文件内容检查）"),
+        )
     return kind
 
 
-def store_image(data: bytes, directory: Path, *, field: str = "cover_image") -> str:
-    """Validate ``data`` and store it as ``<random hex>.<ext>`` in ``directory``; return that name.
+def validate_receipt(data: bytes, *, field: str = "receipt") -> str:
+    """A receipt is a PNG, JPEG or WebP image (≤ 5 MB) or a PDF (≤ 10 MB), judged by content.
+    Return the extension to store it under or raise ``DomainError`` on ``field``."""
+    if not data:
+        raise DomainError.on(field, Msg("上传的凭证是空文件，请重新选择"))
+    if len(data) > MAX_PDF_BYTES:
+        raise DomainError.on(field, Msg("凭证文件不能超过 %(mb)d MB", mb=_mb(MAX_PDF_BYTES)))
+    if is_pdf(data):
+        return "pdf"
+    kind = sniff_image_type(data)
+    if kind is None:
+        raise DomainError.on(field, Msg("凭证必须是 PDF 文件或 PNG、JPEG、WebP 图片（按文件内容检查）"))
+    if len(data) > MAX_IMAGE_BYTES:
+        raise DomainError.on(field, Msg("凭证图片不能超过 %(mb)d MB", mb=_mb(MAX_IMAGE_BYTES)))
+    return kind
 
-    Written to a temporary file and renamed, so readers never see a half-written image and a
-    crash leaves at most a stray ``.tmp`` file, never a truncated image under a real name.
+
+def store_image(data: bytes, directory: Path, *, field: str = "cover_image", cover: bool = True) -> str:
+    """Validate ``data`` as an image and store it; return the generated name (see store_file)."""
+    return store_file(data, directory, validate_image(data, field=field, cover=cover))
+
+
+def store_receipt(data: bytes, directory: Path, *, field: str = "receipt") -> str:
+    """Validate ``data`` as a receipt (image or PDF) and store it; return the generated name."""
+    return store_file(data, directory, validate_receipt(data, field=field))
+
+
+def store_file(data: bytes, directory: Path, ext: str) -> str:
+    """Store already validated ``data`` as ``<random hex>.<ext>`` in ``directory``; return that name.
+
+    Written to a temporary file and renamed, so readers never see a half-written file and a
+    crash leaves at most a stray ``.tmp`` file, never a truncated file under a real name.
     """
-    ext = validate_image(data, field=field)
+    if ext not in STORED_CONTENT_TYPES:
+        raise ValueError(f"not a stored file type: {ext!r}")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     name = f"{uuid4().hex}.{ext}"
@@ -103,5 +167,5 @@ def store_image(data: bytes, directory: Path, *, field: str = "cover_image") -> 
 
 
 def is_safe_stored_name(name: str) -> bool:
-    """True only for names :func:`store_image` could have produced (safe to join onto the directory)."""
+    """True only for names :func:`store_file` could have produced (safe to join onto the directory)."""
     return isinstance(name, str) and _STORED_NAME.fullmatch(name) is not None

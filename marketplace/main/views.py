@@ -1,4 +1,4 @@
-"""Site-wide pages: the home page, the language switch and uploaded images."""
+"""Site-wide pages: the home page, the language switch and uploaded files (images, PDF receipts)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from flask import (
 from flask_babel import get_locale
 
 from marketplace.projects import queries
-from marketplace.uploads import CONTENT_TYPES, is_safe_stored_name
+from marketplace.uploads import INLINE_TYPES, STORED_CONTENT_TYPES, is_safe_stored_name
 from marketplace.web import LANGUAGE_COOKIE
 
 bp = Blueprint("main", __name__)
@@ -87,10 +87,13 @@ def uploaded_file(name: str) -> Any:
     if not is_safe_stored_name(name):
         abort(404)
     extension = name.rsplit(".", 1)[1]
+    # Images show inline; anything else (PDF receipts) is a download, so a crafted document never
+    # runs in the site's origin. The file name sent is ours (random hex), never the uploader's.
     response = send_from_directory(
         current_app.config["UPLOAD_DIR"],
         name,
-        mimetype=CONTENT_TYPES[extension],
+        mimetype=STORED_CONTENT_TYPES[extension],
+        as_attachment=extension not in INLINE_TYPES,
         max_age=UPLOAD_CACHE_SECONDS,
         conditional=True,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask import current_app, has_request_context, request
 from sqlalchemy import func, select, update
 
 from marketplace import mail
@@ -26,11 +27,20 @@ def notify(users: Iterable[User], *, kind: str, title: str, body: str = "", link
                 user_id=user.id, kind=kind, title=str(title)[:120], body=str(body)[:500], link=link[:300]
             )
         )
-        mail.queue(user.email, f"【青亲筹】{title}", f"{body}\n\n{link}".strip())
+        mail.queue(user.email, f"【青亲筹】{title}", f"{body}\n\n{absolute(link)}".strip())
         count += 1
     if count:
         db.session.flush()
     return count
+
+
+def absolute(link: str) -> str:
+    """Mail needs the site's address in front of a path; pages use the path as it is."""
+    if not link.startswith("/"):
+        return link
+    if has_request_context():
+        return request.host_url.rstrip("/") + link
+    return current_app.config.get("SITE_URL", "").rstrip("/") + link
 
 
 def unread_count(user: User) -> int:

@@ -1165,7 +1165,8 @@ def ledger_entries(project_id: int) -> list[LedgerEntry]:
 
 def ledger_total(project_id: int) -> int:
     """What the ledger says the project has raised: the raised kinds, summed in one statement."""
-    return (
+    # int(): PostgreSQL's SUM over BIGINT is NUMERIC, which arrives as Decimal.
+    return int(
         db.session.scalar(
             select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
                 LedgerEntry.project_id == project_id,
