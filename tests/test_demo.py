@@ -10,7 +10,7 @@ from marketplace.extensions import db
 from marketplace.parties.models import Company, Organization
 from marketplace.pledges import operations as pledges
 from marketplace.pledges.models import MatchingPool, Pledge
-from marketplace.projects.models import Project
+from marketplace.projects.models import FundUsageReport, Project, ProjectUpdate
 from marketplace.projects.states import ProjectStatus
 from marketplace.taxonomy.data import CATEGORY_SLUGS
 
@@ -69,6 +69,11 @@ def test_demo_loads_once_and_prints_logins(app, runner):
             select(Pledge.payee_kind).join(Project).where(Project.organization_id == qualified.id)
         ).all()
         assert own and set(own) == {"organization"}
+        assert db.session.scalar(select(func.count()).select_from(ProjectUpdate)) == len(
+            content.PROJECT_UPDATES
+        )
+        report = db.session.scalars(select(FundUsageReport)).one()
+        assert report.total == 2_850_000 and report.project.disbursed_amount >= report.total
 
 
 def test_demo_logins_work(app, runner, client):

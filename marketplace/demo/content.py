@@ -2332,3 +2332,37 @@ DISBURSEMENTS = [
     {"project": "angel_city_explorers", "amount_yuan": 50000, "note": "全额拨付"},
     {"project": "hongling_neighbour_watch", "amount_yuan": 12000, "note": "设备采购款"},
 ]
+
+# What organizations told their supporters, and how they accounted for money already passed on.
+PROJECT_UPDATES = [
+    {
+        "project": "haihui_health_checkups",
+        "title": "第一批 120 位长者完成体检",
+        "body": "感谢各位爱心企业！本周在五马街道社区卫生服务中心完成了**第一批 120 位**独居长者的体检，"
+        "发现 9 位需要复查的长者，社工已逐一电话跟进。\n\n下一批体检安排在下月第一周。",
+    },
+    {
+        "project": "angel_city_explorers",
+        "title": "城市探索营圆满结营",
+        "body": "30 名外来务工子女走进了博物馆、消防站和图书馆，写下了 30 篇探索日记。\n\n"
+        "- 结营仪式上孩子们展示了自己绘制的「我的温州地图」\n- 家长反馈问卷回收率 93%",
+    },
+    {
+        "project": "haihui_meals",
+        "title": "助餐点新增两个取餐时段",
+        "body": "根据长者们的意见，助餐点从下周起增加 10:30 和 16:30 两个取餐时段，行动不便的长者可预约志愿者送餐。",
+    },
+]
+
+USAGE_REPORTS = [
+    {
+        "project": "haihui_health_checkups",
+        "title": "第一期体检费用使用报告",
+        "note": "发票原件存放于中心财务室，可预约查阅。",
+        "items": [
+            {"description": "社区卫生服务中心体检套餐 120 人 × 200 元", "amount_yuan": 24000},
+            {"description": "复查专项检查 9 人", "amount_yuan": 2700},
+            {"description": "志愿者交通与餐补", "amount_yuan": 1800},
+        ],
+    },
+]

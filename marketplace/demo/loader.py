@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from marketplace.accounts import operations as accounts
@@ -24,6 +26,7 @@ from marketplace.pledges import operations as pledges
 from marketplace.pledges.models import LedgerEntry, MatchingPool, PledgeMethod
 from marketplace.pledges.states import PledgeStatus
 from marketplace.projects import operations as projects
+from marketplace.projects import updates
 from marketplace.projects.models import Project
 from marketplace.projects.states import FundingModel, ProjectStatus, outcome_at_deadline
 from marketplace.taxonomy.models import Category
@@ -328,6 +331,7 @@ def _load_money(companies: dict[str, Company], reviewer: User, report: LoadRepor
             idempotency_key=f"demo-pending-{number}",
             card_enabled=False,
         )
+    _load_updates_and_reports(projects_by_key)
     for number, item in enumerate(content.DISBURSEMENTS, start=1):
         pledges.record_disbursement(
             projects_by_key[item["project"]],
@@ -335,6 +339,30 @@ def _load_money(companies: dict[str, Company], reviewer: User, report: LoadRepor
             amount=item["amount_yuan"] * 100,
             bank_reference=f"DEMO-DISB-{number}",
             note=item["note"],
+        )
+
+
+def _load_updates_and_reports(projects_by_key: dict[str, Project]) -> None:
+    upload_dir = Path(current_app.config["UPLOAD_DIR"])
+    for item in content.PROJECT_UPDATES:
+        project = projects_by_key[item["project"]]
+        updates.post_update(
+            project,
+            project.organization.members[0],
+            updates.UpdateInput(title=item["title"], body=item["body"]),
+            upload_dir,
+        )
+    for item in content.USAGE_REPORTS:
+        project = projects_by_key[item["project"]]
+        lines = tuple(
+            updates.ReportItemInput(description=line["description"], amount=line["amount_yuan"] * 100)
+            for line in item["items"]
+        )
+        updates.submit_report(
+            project,
+            project.organization.members[0],
+            updates.ReportInput(title=item["title"], note=item["note"], items=lines),
+            upload_dir,
         )
 
 
