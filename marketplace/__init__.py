@@ -11,7 +11,9 @@ from flask import Flask
 from marketplace.config import (
     PROJECT_ROOT,
     Defaults,
+    engine_options,
     environment_overrides,
+    install_sqlite_transactions,
     load_or_create_secret_key,
     normalise_database_url,
 )
@@ -58,6 +60,13 @@ def _configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         instance.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'marketplace.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        busy_timeout=app.config["SQLITE_BUSY_TIMEOUT"],
+    )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        install_sqlite_transactions()
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(instance)
     if not app.config.get("UPLOAD_DIR"):

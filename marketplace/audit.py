@@ -2,6 +2,13 @@
 
 Each event stores the hash of the one before it, so an edited or deleted row breaks the
 chain that ``verify_chain`` walks.
+
+Appends are serialised: two transactions that both read the same last hash and both append would
+fork the chain. On PostgreSQL ``record`` first takes a transaction-scoped advisory lock (held until
+commit or rollback); on SQLite it first writes (a no-op UPDATE), because a transaction holds the
+database's single write lock from its first write on, and reads before that see a snapshot another
+writer may already have moved past. Either way the next appender reads the last hash only after the
+previous one committed, and ids increase in chain order.
 """
 
 from __future__ import annotations
@@ -11,13 +18,15 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.extensions import db
 from marketplace.timeutil import utcnow
 
 GENESIS_HASH = "0" * 64
+# pg_advisory_xact_lock key for appending to the chain: b"AUDT" read as a big-endian integer.
+APPEND_LOCK_KEY = 0x41554454
 
 
 class AuditEvent(db.Model):
@@ -62,6 +71,20 @@ def _request_context() -> tuple[str | None, str | None]:
     return request.remote_addr, getattr(g, "request_id", None)
 
 
+def _lock_chain() -> None:
+    """Hold the right to append until this transaction ends (re-entrant within it)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(APPEND_LOCK_KEY)))
+    elif dialect == "sqlite":
+        # pysqlite opens the transaction at the first DML statement, and that statement takes the
+        # write lock even when it matches no row; reads before it would run outside the lock.
+        db.session.execute(
+            update(AuditEvent).where(AuditEvent.id == -1).values(id=AuditEvent.id),
+            execution_options={"synchronize_session": False},
+        )
+
+
 def record(
     action: str,
     *,
@@ -71,6 +94,7 @@ def record(
 ) -> AuditEvent:
     """Add an audit event to the current transaction (the caller commits)."""
     ip, request_id = _request_context()
+    _lock_chain()
     last_hash = db.session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     event = AuditEvent(
         created_at=utcnow(),

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
+import sqlite3
 from pathlib import Path
 from typing import Any, ClassVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,6 +20,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Defaults:
     SQLALCHEMY_DATABASE_URI: str | None = None  # filled in with an SQLite file under instance/
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    # SQLite serialises writers; a writer waits this many seconds for the lock before "database is
+    # locked" (pysqlite's default is 5 s, too short for concurrent jobs, workers and threads).
+    SQLITE_BUSY_TIMEOUT = 30
     SECRET_KEY: str | None = None  # generated once into instance/secret_key
     BABEL_DEFAULT_LOCALE = "zh"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -49,6 +57,7 @@ class Defaults:
     STRIPE_RECONCILE_AFTER_MINUTES = 30  # `payments reconcile` asks Stripe about older pending pledges
     MAIL_BACKEND = "log"  # "log", "memory" (tests) or "smtp" (MAIL_SERVER, MAIL_PORT, …)
     MAIL_SENDER = "noreply@qingqinchou.cn"
+    SITE_URL = "http://127.0.0.1:5000"  # for links in mail sent outside a request (jobs, CLI)
     HSTS = False  # turn on behind HTTPS
 
 
@@ -105,3 +114,45 @@ def load_or_create_secret_key(instance_path: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def engine_options(url: str, configured: dict[str, Any], *, busy_timeout: float) -> dict[str, Any]:
+    """The engine options for `url`: on SQLite, a busy timeout so concurrent writers wait for the
+    write lock instead of failing at once. A copy: the defaults' dict is shared between apps."""
+    options = dict(configured)
+    if url.startswith("sqlite"):
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("timeout", busy_timeout)
+        options["connect_args"] = connect_args
+    return options
+
+
+_SQLITE_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT)\b", re.IGNORECASE)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        # Take transaction control away from pysqlite; _sqlite_begin_before_writes does it instead.
+        dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_before_writes(connection: Any, cursor: Any, statement: str, *_args: Any) -> None:
+    if connection.dialect.name != "sqlite":
+        return
+    dbapi_connection = cursor.connection
+    if not dbapi_connection.in_transaction and _SQLITE_WRITE.match(statement):
+        cursor.execute("BEGIN IMMEDIATE")
+
+
+def install_sqlite_transactions() -> None:
+    """Make SQLite transactions whole. pysqlite (Python ≤ 3.11) opens a transaction only before
+    INSERT / UPDATE / DELETE, so a SAVEPOINT (``session.begin_nested()``) that comes first opens
+    one itself, and its RELEASE then COMMITS everything so far: a later rollback cannot undo it.
+    Here the transaction starts with ``BEGIN IMMEDIATE`` before the first write or SAVEPOINT —
+    still at the first write, as before, so reads before it take no lock — and holds SQLite's
+    single write lock until COMMIT or ROLLBACK (waiting up to the busy timeout for it).
+    Registered once for every engine; it acts on SQLite connections only."""
+    if not event.contains(Engine, "connect", _sqlite_connect):
+        event.listen(Engine, "connect", _sqlite_connect)
+    if not event.contains(Engine, "before_cursor_execute", _sqlite_begin_before_writes):
+        event.listen(Engine, "before_cursor_execute", _sqlite_begin_before_writes)

@@ -435,14 +435,16 @@ def published_due_projects(org_user: Any, staff_user: Any) -> dict[str, Project]
     return projects
 
 
-def test_settle_due_projects_funds_fails_and_closes_then_does_nothing(org_user: Any, staff_user: Any) -> None:
+def test_close_due_projects_funds_fails_and_closes_then_does_nothing(org_user: Any, staff_user: Any) -> None:
     projects = published_due_projects(org_user, staff_user)
     draft = factories.project(org_user)
 
-    settled = ops.settle_due_projects()
-    db.session.commit()
+    report = ops.close_due_projects()
 
-    assert sorted(p.id for p in settled) == sorted(projects[k].id for k in ("met", "missed", "kept"))
+    assert sorted(item.id for item in report.closed) == sorted(
+        projects[k].id for k in ("met", "missed", "kept")
+    )
+    db.session.expire_all()
     status = {key: db.session.get(Project, p.id).status for key, p in projects.items()}
     assert status == {"met": "funded", "missed": "failed", "kept": "closed", "running": "published"}
     assert db.session.get(Project, draft.id).status == "draft"
@@ -452,8 +454,8 @@ def test_settle_due_projects_funds_fails_and_closes_then_does_nothing(org_user: 
     assert sorted(t.action for t in system_moves) == ["close", "fail", "fund"]
     assert all(db.session.get(Project, projects[k].id).ended_at for k in ("met", "missed", "kept"))
 
-    assert ops.settle_due_projects() == []  # idempotent
-    db.session.commit()
+    again = ops.close_due_projects()  # idempotent
+    assert not again.changed_anything and again.closed == []
     assert (
         db.session.scalar(
             select(func.count(ProjectTransition.id)).where(ProjectTransition.actor_id.is_(None))
@@ -468,5 +470,28 @@ def test_a_keep_it_all_project_that_met_its_goal_is_funded(org_user: Any, staff_
     )
     pay(project, factories.company_member(), 20_000, staff_user)
     make_due(project)
-    ops.settle_due_projects()
+    ops.close_due_projects()
+    db.session.refresh(project)
     assert project.status == ProjectStatus.FUNDED
+
+
+def test_a_transition_from_a_state_the_row_already_left_is_a_conflict(org_user: Any, staff_user: Any) -> None:
+    """Two reviewers open the same submitted project; the second decision must not be recorded."""
+    project = factories.project(org_user, status="submitted")
+    assert project.status == "submitted"  # loaded by this "request"
+    with db.engine.begin() as other_request:
+        other_request.execute(
+            update(Project.__table__).where(Project.id == project.id).values(status="published")
+        )
+    # The ORM object still believes the project is submitted, as a second request's would.
+    assert project.status == "submitted"
+    with pytest.raises(Conflict):
+        ops.transition_project(project, "return", staff_user, reason="请补充预算明细")
+    db.session.rollback()
+    assert db.session.get(Project, project.id).status == "published"
+    assert (
+        db.session.scalar(
+            select(func.count(ProjectTransition.id)).where(ProjectTransition.project_id == project.id)
+        )
+        == 1
+    )  # only the submit

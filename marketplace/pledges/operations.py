@@ -474,32 +474,29 @@ def _ledger(
     )
 
 
-def _bump_project(project_id: int, *, raised: int = 0, matched: int = 0, supporters: int = 0) -> None:
+def _bump_project(project_id: int, *, raised: int = 0, matched: int = 0) -> None:
     db.session.execute(
         update(Project)
         .where(Project.id == project_id)
         .values(
             raised_amount=Project.raised_amount + raised,
             matched_amount=Project.matched_amount + matched,
-            supporters_count=Project.supporters_count + supporters,
         )
     )
 
 
-def _company_holds_other_money(pledge: Pledge) -> bool:
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Pledge)
-            .where(
-                Pledge.project_id == pledge.project_id,
-                Pledge.company_id == pledge.company_id,
-                Pledge.status.in_([status.value for status in MONEY_HELD]),
-                Pledge.id != pledge.id,
-            )
-        )
-        > 0
+def _recount_supporters(project_id: int) -> None:
+    """Supporters = companies holding money in the project, counted by the database in the same
+    statement that writes it: deciding "first pledge from this company" in Python before the row is
+    locked counts concurrent first pledges of one company several times. Call it after
+    _bump_project: that UPDATE holds the project row, so under READ COMMITTED this statement's fresh
+    snapshot already sees every earlier confirmation of the project."""
+    held = (
+        select(func.count(func.distinct(Pledge.company_id)))
+        .where(Pledge.project_id == project_id, Pledge.status.in_([status.value for status in MONEY_HELD]))
+        .scalar_subquery()
     )
+    db.session.execute(update(Project).where(Project.id == project_id).values(supporters_count=held))
 
 
 def _account_of(pledge: Pledge) -> str:
@@ -547,7 +544,6 @@ def mark_paid(
         raise Conflict.on(
             "pledge", Msg("该认捐当前状态为「%(status)s」，不能确认到账", status=pledge.status_label)
         )
-    first_from_company = not _company_holds_other_money(pledge)
     _ledger(
         project_id=pledge.project_id,
         kind=LedgerKind.PLEDGE_PAID,
@@ -557,7 +553,8 @@ def mark_paid(
         pledge_id=pledge.id,
         note=source,
     )
-    _bump_project(pledge.project_id, raised=paid_amount, supporters=1 if first_from_company else 0)
+    _bump_project(pledge.project_id, raised=paid_amount)
+    _recount_supporters(pledge.project_id)
     db.session.flush()
     apply_matches(pledge)
     audit.record(
@@ -745,8 +742,8 @@ def record_refunded_total(pledge: Pledge, refunded_total: int, *, actor_id: int 
         )
         db.session.flush()
         db.session.refresh(pledge)
-        leaves = full and not _company_holds_other_money(pledge)
-        _bump_project(pledge.project_id, raised=-delta, supporters=-1 if leaves else 0)
+        _bump_project(pledge.project_id, raised=-delta)
+        _recount_supporters(pledge.project_id)
         db.session.flush()
         reverse_matches(pledge)
         audit.record(

@@ -1,17 +1,21 @@
 """Project use cases: drafting, editing, the review workflow and the deadline job.
 
-They validate, change state and flush; the page, API or CLI that called them commits once.
+They validate, change state and flush; the page, API or CLI that called them commits once. The
+deadline job (`close_due_projects`) is the exception: it commits one transaction per project and
+per pledge, so one Stripe call or one failure never holds up or undoes the rest.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Exists, Select, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from marketplace import audit
 from marketplace.accounts.models import Role, User
@@ -20,6 +24,10 @@ from marketplace.extensions import db
 from marketplace.messages import Msg
 from marketplace.money import MAX_GOAL_FEN, format_fen, parse_yuan
 from marketplace.parties.models import Organization
+from marketplace.payments.gateway import GatewayError
+from marketplace.pledges import operations as pledges
+from marketplace.pledges.models import Pledge
+from marketplace.pledges.states import PledgeMethod, PledgeStatus
 from marketplace.projects.models import Project, ProjectTransition
 from marketplace.projects.states import (
     EDITABLE_STATUSES,
@@ -300,15 +308,18 @@ def _actor_for(project: Project, user: User | None) -> Actor:
 
 
 def _has_pledges(project: Project) -> bool:
-    from marketplace.pledges.models import Pledge
-
     return db.session.scalar(select(Pledge.id).where(Pledge.project_id == project.id).limit(1)) is not None
 
 
 def transition_project(
     project: Project, action: str, user: User | None, *, reason: str | None = None
 ) -> Project:
-    """Move a project along its lifecycle. `user=None` is the system (the deadline job)."""
+    """Move a project along its lifecycle. `user=None` is the system (the deadline job).
+
+    The status changes with one conditional UPDATE (``WHERE id = :id AND status = :source``): when
+    another request or job moved the project in between, nothing is written and this is a
+    Conflict, so two concurrent transitions can never both record a move from the same state.
+    """
     actor = _actor_for(project, user)
     if reason is not None and len(reason.strip()) > REASON_MAX:
         raise DomainError.on("reason", Msg("原因不能超过 %(n)d 个字", n=REASON_MAX))
@@ -329,6 +340,22 @@ def transition_project(
         has_pledges=chosen == ProjectAction.CANCEL and _has_pledges(project),
     )
     source = project.status
+    db.session.flush()
+    moved = db.session.execute(
+        update(Project)
+        .where(Project.id == project.id, Project.status == source)
+        .values(status=target)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        db.session.refresh(project)
+        raise Conflict.on(
+            "status",
+            Msg("项目状态已被其他操作更改（当前：%(status)s），请刷新后重试", status=project.status_label),
+        )
+    # The row is ours until commit (row lock on PostgreSQL, the write lock on SQLite). Setting the
+    # attributes through the ORM as well writes the same status again and, with it, the timestamps,
+    # and lets the search outbox see the project as changed.
     now = utcnow()
     project.status = target
     if chosen == ProjectAction.RETURN:
@@ -366,23 +393,226 @@ def transition_project(
     return project
 
 
-def settle_due_projects(now: datetime | None = None) -> list[Project]:
-    """Close every published project whose deadline has passed. Safe to re-run and to run on
-    several hosts: rows are claimed with SKIP LOCKED where the database supports it."""
+# ---------------------------------------------------------------------------------------------
+# The deadline job
+
+
+@dataclass(frozen=True)
+class ClosedProject:
+    id: int
+    title: str
+    status: str  # funded | failed | closed
+    raised_amount: int
+    goal_amount: int
+
+
+@dataclass(frozen=True)
+class ReturnedPledge:
+    pledge_id: int
+    project_id: int
+    method: str
+    amount: int  # fen going back (card: refunded now; offline: due by bank transfer)
+
+
+@dataclass(frozen=True)
+class FlaggedPledge:
+    pledge_id: int
+    project_id: int
+    reason: str
+
+
+@dataclass
+class CloseReport:
+    """What one run of the deadline job did. A run that finds nothing to do reports nothing."""
+
+    now: datetime
+    closed: list[ClosedProject] = field(default_factory=list)
+    refunded: list[ReturnedPledge] = field(default_factory=list)  # card pledges refunded via Stripe
+    refund_due: list[ReturnedPledge] = field(default_factory=list)  # bank transfer / in kind
+    flagged: list[FlaggedPledge] = field(default_factory=list)  # a person must look
+    skipped: int = 0  # projects or pledges another run handled first
+    errors: list[str] = field(default_factory=list)  # database errors; the next run retries
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.closed or self.refunded or self.refund_due or self.flagged)
+
+    def count(self, status: ProjectStatus) -> int:
+        return sum(1 for item in self.closed if item.status == status)
+
+
+class RefundGateway(Protocol):
+    """The part of payments.gateway.StripeGateway the deadline job needs."""
+
+    def create_refund(self, *, payment_intent_id: str, amount: int, idempotency_key: str) -> Any: ...
+
+
+def close_due_projects(now: datetime | None = None, gateway: RefundGateway | None = None) -> CloseReport:
+    """Close every published project whose deadline has passed at `now`, then give back the money
+    of failed all-or-nothing projects. Safe to re-run and to run on several hosts at once.
+
+    1. Each due project, one transaction each: claim the row with a conditional UPDATE (on
+       PostgreSQL this waits for confirmations in flight on the project and takes its row lock; on
+       SQLite it takes the write lock), read the raised amount (matching funds included) only then,
+       and move it to funded, failed or closed. A run that lost the race finds the row no longer
+       published and skips it, so there is one transition per project.
+    2. Every paid, unflagged pledge of a failed project, one transaction each — also those left by
+       a run that crashed after step 1, and money confirmed after the project failed: claim the
+       pledge row the same way, then card payments are refunded through Stripe with an idempotency
+       key naming the pledge's refunded total (a retry replays the same refund) and recorded
+       (ledger row, project total, matches reversed); bank transfers and goods become refund_due
+       for staff to send back and record. A Stripe error flags the pledge for staff and the run
+       goes on; flagged pledges wait for a person (clearing the flag lets the next run retry).
+
+    This is a job, so unlike other operations it commits — once per project and per pledge, so a
+    Stripe call never holds more than one pledge's row (or SQLite's write lock) at a time.
+    """
     now = now or utcnow()
-    query = (
-        select(Project)
+    report = CloseReport(now=now)
+    due = db.session.scalars(
+        select(Project.id)
         .where(Project.status == ProjectStatus.PUBLISHED, Project.deadline <= now)
         .order_by(Project.id)
-        .with_for_update(skip_locked=True)
-    )
-    settled = []
-    for project in db.session.scalars(query).all():
-        action = outcome_at_deadline(
-            FundingModel(project.funding_model), project.raised_amount, project.goal_amount
+    ).all()
+    db.session.commit()
+    for project_id in due:
+        _in_own_transaction(
+            report, f"project {project_id}", lambda pid=project_id: _close_one(pid, now, report)
         )
-        settled.append(transition_project(project, action, None))
-    return settled
+    holding = db.session.scalars(_money_to_return_query().order_by(Pledge.id)).all()
+    db.session.commit()
+    for pledge_id in holding:
+        _in_own_transaction(
+            report, f"pledge {pledge_id}", lambda pid=pledge_id: _return_money(pid, gateway, report)
+        )
+    return report
+
+
+def _in_own_transaction(report: CloseReport, what: str, work: Callable[[], None]) -> None:
+    try:
+        work()
+        db.session.commit()
+    except Conflict:
+        db.session.rollback()
+        report.skipped += 1
+    except SQLAlchemyError as error:  # e.g. a deadlock victim: nothing was kept, the next run retries
+        db.session.rollback()
+        report.errors.append(f"{what}: {type(error).__name__}: {str(error).splitlines()[0][:200]}")
+
+
+def _close_one(project_id: int, now: datetime, report: CloseReport) -> None:
+    claimed = db.session.execute(
+        update(Project)
+        .where(
+            Project.id == project_id,
+            Project.status == ProjectStatus.PUBLISHED,
+            Project.deadline <= now,
+        )
+        .values(status=Project.status)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        report.skipped += 1
+        return
+    project = db.session.get(Project, project_id, populate_existing=True)
+    assert project is not None
+    action = outcome_at_deadline(
+        FundingModel(project.funding_model), project.raised_amount, project.goal_amount
+    )
+    transition_project(project, action, None)
+    report.closed.append(
+        ClosedProject(project.id, project.title, project.status, project.raised_amount, project.goal_amount)
+    )
+
+
+def _in_failed_project() -> Exists:
+    return (
+        select(Project.id)
+        .where(Project.id == Pledge.project_id, Project.status == ProjectStatus.FAILED)
+        .exists()
+    )
+
+
+def _money_to_return_query() -> Select[tuple[int]]:
+    return select(Pledge.id).where(
+        Pledge.status == PledgeStatus.PAID, Pledge.flag_reason.is_(None), _in_failed_project()
+    )
+
+
+def _return_money(pledge_id: int, gateway: RefundGateway | None, report: CloseReport) -> None:
+    # The conditions on the pledge's own columns sit in the UPDATE's WHERE so that PostgreSQL
+    # checks them again on the newest row version after waiting for a concurrent run's lock (a
+    # condition inside a subquery would be judged on the snapshot taken before the wait).
+    claimed = db.session.execute(
+        update(Pledge)
+        .where(
+            Pledge.id == pledge_id,
+            Pledge.status == PledgeStatus.PAID,
+            Pledge.flag_reason.is_(None),
+            _in_failed_project(),
+        )
+        .values(status=Pledge.status)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    pledge = db.session.get(Pledge, pledge_id, populate_existing=True)
+    assert pledge is not None
+    paid = pledge.paid_amount or 0
+    left = paid - pledge.refunded_amount
+    if claimed != 1 or pledge.status != PledgeStatus.PAID or pledge.flag_reason or left <= 0:
+        db.session.rollback()
+        report.skipped += 1
+        return
+    project = pledge.project
+    if pledge.method != PledgeMethod.CARD:
+        pledges.mark_refund_due(pledge, reason="项目未在截止日期前达成筹款目标（全有或全无）")
+        report.refund_due.append(ReturnedPledge(pledge.id, project.id, pledge.method, left))
+        _notify_refund(
+            pledge,
+            Msg("认捐将退回"),
+            Msg(
+                "「%(title)s」未在截止日期前达成筹款目标，您的认捐 %(amount)s 将由工作人员转账退回。",
+                title=project.title,
+                amount=format_fen(left),
+            ),
+        )
+        return
+    problem = None
+    if gateway is None:
+        problem = "项目未达成目标需原路退款，但平台未配置在线支付，请人工退款"
+    elif not pledge.payment_intent_id:
+        problem = "项目未达成目标需原路退款，但这笔认捐没有支付编号，请人工核对"
+    else:
+        try:
+            gateway.create_refund(
+                payment_intent_id=pledge.payment_intent_id,
+                amount=left,
+                idempotency_key=pledges.refund_idempotency_key(pledge, paid),
+            )
+        except GatewayError as error:
+            problem = f"项目未达成目标，自动原路退款失败：{error}"
+    if problem is not None:
+        pledges.flag_pledge(pledge, problem)
+        report.flagged.append(FlaggedPledge(pledge.id, project.id, problem))
+        return
+    refunded = pledges.record_refunded_total(pledge, paid, actor_id=None, source="deadline")
+    report.refunded.append(ReturnedPledge(pledge.id, project.id, pledge.method, refunded))
+    _notify_refund(
+        pledge,
+        Msg("认捐已退款"),
+        Msg(
+            "「%(title)s」未在截止日期前达成筹款目标，您的认捐 %(amount)s 已原路退回。",
+            title=project.title,
+            amount=format_fen(refunded),
+        ),
+    )
+
+
+def _notify_refund(pledge: Pledge, title: Msg, body: Msg) -> None:
+    from marketplace.notifications.operations import notify
+
+    members = db.session.scalars(select(User).where(User.company_id == pledge.company_id)).all()
+    notify(members, kind="pledge", title=title, body=body, link=f"/pledges/{pledge.id}")
 
 
 def set_featured(project: Project, staff: User, featured: bool) -> Project:
