@@ -8,6 +8,8 @@ MO := marketplace/translations/en/LC_MESSAGES/messages.mo
 export FLASK_APP := marketplace
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest-xdist workers; each has its own database (SQLite file, or PostgreSQL database "<name>_gwN").
+TEST_WORKERS ?= 2
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PG_TEST_DB ?= qqc_test_$(shell date +%s)_$$$$
 
@@ -45,10 +47,10 @@ demo: install
 
 ## Installs everything (Python packages, Chromium and CJK fonts) and runs every test on SQLite
 test: install browser-deps lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 test-sqlite: install lint
-	$(BIN)/pytest -q -p no:cacheprovider -m "not browser"
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) -m "not browser"
 
 ## The same suite against a freshly created PostgreSQL database (dropped afterwards)
 test-pg: install
@@ -56,7 +58,7 @@ test-pg: install
 	$(BIN)/python -m tests.pgdb create "$(PG_ADMIN_URL)" "$$db"; \
 	trap '$(BIN)/python -m tests.pgdb drop "$(PG_ADMIN_URL)" "$$db"' EXIT; \
 	MARKETPLACE_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$$db" \
-	  $(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	  $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## Browser tests only (headless Debian Chromium driven by Playwright), on PostgreSQL
 test-browser: install browser-deps

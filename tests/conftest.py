@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from marketplace import create_app
 from marketplace.extensions import db
@@ -48,10 +49,34 @@ def _test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[st
     return config
 
 
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist every worker gets its own PostgreSQL database next to the given one
+    (created here, dropped when the worker finishes), so workers never truncate each other's rows."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_worker_database(url: str) -> None:
+    base = make_url(url)
+    admin = base.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{base.database}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = os.environ.get("MARKETPLACE_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    own_database = bool(url and worker and url.startswith("postgresql"))
+    if url and own_database:
+        url = _worker_database(url, worker)  # type: ignore[arg-type]
     if not url:
+        # tmp_path_factory is per worker, so each xdist worker has its own SQLite file.
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     app = create_app(_test_config(url, tmp_path_factory.mktemp("migrate")))
     with app.app_context():
@@ -62,7 +87,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         downgrade(revision="base")
         upgrade()
         db.engine.dispose()
-    return url
+    yield url
+    if own_database:
+        _drop_worker_database(url)
 
 
 def _empty_tables(url: str) -> None:

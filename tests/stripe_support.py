@@ -179,6 +179,7 @@ def state(app: Flask, pledge_id: int) -> dict[str, Any]:
             "flag_reason": pledge.flag_reason,
             "checkout_session_id": pledge.checkout_session_id,
             "payment_intent_id": pledge.payment_intent_id,
+            "reference_code": pledge.reference_code,
         }
 
 

@@ -60,7 +60,8 @@ def test_checkout_sends_the_company_to_one_stripe_session(
     assert session["metadata"] == {"pledge_id": str(pledge_id)}
     assert session["success_url"].endswith(f"/pledges/{pledge_id}/checkout/returned")
     assert session["cancel_url"].endswith(f"/pledges/{pledge_id}/checkout/cancelled")
-    assert fake.requests[0].idempotency_key == f"pledge-{pledge_id}-checkout"
+    code = state(stripe_app, pledge_id)["reference_code"]
+    assert fake.requests[0].idempotency_key == f"pledge-{pledge_id}-{code}-checkout"
     assert state(stripe_app, pledge_id)["checkout_session_id"] == session_id
 
     again = client.get(f"/pledges/{pledge_id}/checkout")  # back button, second tab, double click
@@ -89,10 +90,8 @@ def test_a_crash_between_stripe_and_the_commit_reuses_the_session_on_retry(
     assert retried.status_code == 303
     assert retried.headers["Location"] == fake.sessions[orphan_id]["url"]
     assert list(fake.sessions) == [orphan_id]
-    assert [(r.idempotency_key, r.replayed) for r in fake.requests] == [
-        (f"pledge-{pledge_id}-checkout", False),
-        (f"pledge-{pledge_id}-checkout", True),
-    ]
+    key = f"pledge-{pledge_id}-{state(stripe_app, pledge_id)['reference_code']}-checkout"
+    assert [(r.idempotency_key, r.replayed) for r in fake.requests] == [(key, False), (key, True)]
     assert state(stripe_app, pledge_id)["checkout_session_id"] == orphan_id
 
 
