@@ -25,7 +25,7 @@ from tests import factories
 REFERENCE_TABLES = {"categories", "districts", "alembic_version"}
 
 
-def _test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+def test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
     config = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -78,7 +78,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not url:
         # tmp_path_factory is per worker, so each xdist worker has its own SQLite file.
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    app = create_app(_test_config(url, tmp_path_factory.mktemp("migrate")))
+    app = create_app(test_config(url, tmp_path_factory.mktemp("migrate")))
     with app.app_context():
         from flask_migrate import downgrade, upgrade
 
@@ -92,6 +92,20 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _drop_worker_database(url)
 
 
+# Whether tables hold rows another fixture left on purpose (the access matrix shares one set of
+# rows between its read-only cases), and how often the tables were emptied.
+DATABASE_STATE = {"generation": 0, "dirty": False}
+
+
+def mark_dirty() -> None:
+    DATABASE_STATE["dirty"] = True
+
+
+def _clean_before(url: str) -> None:
+    if DATABASE_STATE["dirty"]:
+        _empty_tables(url)
+
+
 def _empty_tables(url: str) -> None:
     engine = create_engine(url)
     tables = [table for table in reversed(db.metadata.sorted_tables) if table.name not in REFERENCE_TABLES]
@@ -103,11 +117,14 @@ def _empty_tables(url: str) -> None:
             for table in tables:
                 connection.execute(table.delete())
     engine.dispose()
+    DATABASE_STATE["generation"] += 1
+    DATABASE_STATE["dirty"] = False
 
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(_test_config(database_url, tmp_path))
+    _clean_before(database_url)
+    app = create_app(test_config(database_url, tmp_path))
     yield app
     with app.app_context():
         db.session.remove()
@@ -118,10 +135,11 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 @pytest.fixture
 def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
     """Build an app with extra settings (e.g. CSRF or rate limits switched on)."""
+    _clean_before(database_url)
     built: list[Flask] = []
 
     def build(**overrides: Any) -> Flask:
-        app = create_app(_test_config(database_url, tmp_path, **overrides))
+        app = create_app(test_config(database_url, tmp_path, **overrides))
         built.append(app)
         return app
 

@@ -5,6 +5,7 @@ org / company / staff / admin. Allowed calls succeed; the rest get a login redir
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -13,13 +14,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from marketplace import create_app
 from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import User
 from marketplace.extensions import db
 from marketplace.parties.models import Company, Organization
 from marketplace.projects.models import Project
 from marketplace.timeutil import local_today
-from tests import factories
+from tests import conftest, factories
 from tests.access_cases import feature_modules
 from tests.access_cases.base import (
     DENIED,
@@ -228,21 +230,53 @@ class Fixture:
     ids: dict[str, Any]
 
 
-@pytest.fixture
-def setup(app: Flask, world: World) -> Fixture:
-    with app.app_context():
-        pending_org = factories.org_member(verified=False)
-        pending_company = factories.company_member(verified=False)
-        ids = {
-            **{name: getattr(world, name) for name in World.__dataclass_fields__},
-            "pending_organization_id": pending_org.organization_id,
-            "pending_company_id": pending_company.company_id,
-            "missing_upload": "0" * 32 + ".png",
-            "language": "en",
-        }
-        for module in FEATURES:
-            ids.update(module.ids(world))
+def _build_fixture() -> Fixture:
+    """Inside an app context: the world, parties awaiting verification, and every feature's rows."""
+    world = factories.build_world()
+    pending_org = factories.org_member(verified=False)
+    pending_company = factories.company_member(verified=False)
+    ids = {
+        **{name: getattr(world, name) for name in World.__dataclass_fields__},
+        "pending_organization_id": pending_org.organization_id,
+        "pending_company_id": pending_company.company_id,
+        "missing_upload": "0" * 32 + ".png",
+        "language": "en",
+    }
+    for module in FEATURES:
+        ids.update(module.ids(world))
     return Fixture(world, ids)
+
+
+@pytest.fixture
+def setup(app: Flask) -> Fixture:
+    with app.app_context():
+        return _build_fixture()
+
+
+@pytest.fixture(scope="session")
+def shared_app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    app = create_app(conftest.test_config(database_url, tmp_path_factory.mktemp("matrix")))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+_SHARED: dict[str, Any] = {}
+
+
+@pytest.fixture
+def shared_setup(shared_app: Flask, database_url: str) -> tuple[Flask, Fixture]:
+    """Read-only cases change nothing, so they share one set of rows, built again only after
+    another test emptied the tables (the next test that needs empty tables empties them first)."""
+    state = conftest.DATABASE_STATE
+    if _SHARED.get("generation") != state["generation"] or _SHARED.get("database") != database_url:
+        conftest._empty_tables(database_url)
+        with shared_app.app_context():
+            _SHARED["fixture"] = _build_fixture()
+        _SHARED["generation"], _SHARED["database"] = state["generation"], database_url
+    conftest.mark_dirty()
+    return shared_app, _SHARED["fixture"]
 
 
 def _state(app: Flask) -> tuple[Any, ...]:
@@ -324,9 +358,24 @@ def _call(app: Flask, case: Case, role: str, fixture: Fixture) -> Any:
     return client.open(path, method=case.method, data=data or None)
 
 
+READ_CASES = [case for case in ALL_CASES if case.method == "GET"]
+WRITE_CASES = [case for case in ALL_CASES if case.method != "GET"]
+
+
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("case", ALL_CASES, ids=str)
+@pytest.mark.parametrize("case", READ_CASES, ids=str)
+def test_access_matrix_reads(shared_setup: tuple[Flask, Fixture], case: Case, role: str) -> None:
+    app, fixture = shared_setup
+    _check(app, fixture, case, role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", WRITE_CASES, ids=str)
 def test_access_matrix(app: Flask, setup: Fixture, case: Case, role: str) -> None:
+    _check(app, setup, case, role)
+
+
+def _check(app: Flask, setup: Fixture, case: Case, role: str) -> None:
     expected = case.expect[role]
     before = _state(app)
     response = _call(app, case, role, setup)
