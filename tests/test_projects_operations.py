@@ -464,7 +464,8 @@ def test_close_due_projects_funds_fails_and_closes_then_does_nothing(org_user: A
     )
 
 
-def test_a_keep_it_all_project_that_met_its_goal_is_funded(org_user: Any, staff_user: Any) -> None:
+def test_a_keep_it_all_project_that_met_its_goal_is_closed(org_user: Any, staff_user: Any) -> None:
+    """Keep-it-all keeps what was raised either way: it closes at the deadline (issue 4, item 5)."""
     project = factories.project(
         org_user, status="published", reviewer=staff_user, goal_yuan="100", funding_model="keep_it_all"
     )
@@ -472,7 +473,8 @@ def test_a_keep_it_all_project_that_met_its_goal_is_funded(org_user: Any, staff_
     make_due(project)
     ops.close_due_projects()
     db.session.refresh(project)
-    assert project.status == ProjectStatus.FUNDED
+    assert project.status == ProjectStatus.CLOSED
+    assert project.raised_amount == 20_000  # nothing refunded
 
 
 def test_a_transition_from_a_state_the_row_already_left_is_a_conflict(org_user: Any, staff_user: Any) -> None:

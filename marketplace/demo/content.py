@@ -1431,7 +1431,7 @@ PROJECTS: list[dict] = [
         "funding_model": "keep_it_all",
         "beneficiaries": 20,
         "deadline_days": -12,
-        "status": "funded",
+        "status": "closed",
         "return_reason": None,
         "featured": False,
         "pledges": [

@@ -219,8 +219,9 @@ def allowed_actions(status: ProjectStatus | str, actor: Actor | str) -> list[Pro
 
 
 def outcome_at_deadline(funding_model: FundingModel | str, raised: int, goal: int) -> ProjectAction:
-    """The action the deadline job takes: a met goal funds either model; otherwise the model decides."""
+    """The action the deadline job takes. Keep-it-all keeps what was raised and simply closes;
+    all-or-nothing is funded when the goal is met and fails (everything is refunded) otherwise."""
     model = _as_funding_model(funding_model)
-    if raised >= goal:
-        return ProjectAction.FUND
-    return ProjectAction.FAIL if model is FundingModel.ALL_OR_NOTHING else ProjectAction.CLOSE
+    if model is FundingModel.KEEP_IT_ALL:
+        return ProjectAction.CLOSE
+    return ProjectAction.FUND if raised >= goal else ProjectAction.FAIL

@@ -239,7 +239,7 @@ def test_every_member_has_a_label() -> None:
         (FundingModel.ALL_OR_NOTHING, 100_01, 100_00, A.FUND),
         (FundingModel.ALL_OR_NOTHING, 99_99, 100_00, A.FAIL),
         (FundingModel.ALL_OR_NOTHING, 0, 100_00, A.FAIL),
-        (FundingModel.KEEP_IT_ALL, 100_00, 100_00, A.FUND),
+        (FundingModel.KEEP_IT_ALL, 100_00, 100_00, A.CLOSE),  # keep-it-all closes, goal met or not
         (FundingModel.KEEP_IT_ALL, 99_99, 100_00, A.CLOSE),
         (FundingModel.KEEP_IT_ALL, 0, 100_00, A.CLOSE),
         ("keep_it_all", 1, 2, A.CLOSE),
