@@ -111,8 +111,22 @@ def _empty_tables(url: str) -> None:
     tables = [table for table in reversed(db.metadata.sorted_tables) if table.name not in REFERENCE_TABLES]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # TRUNCATE of every table costs ~0.4 s per test; most tests touch a few tables. Find the
+            # non-empty ones in one statement and truncate only those.
+            probe = " UNION ALL ".join(
+                f"(SELECT '{table.name}' FROM \"{table.name}\" LIMIT 1)" for table in tables
+            )
+            used = [row[0] for row in connection.execute(text(probe))]
+            if used:
+                names = ", ".join(f'"{name}"' for name in used)
+                connection.execute(text(f"TRUNCATE {names} CASCADE"))
+            # Ids start at 1 again, as after TRUNCATE … RESTART IDENTITY (reference tables keep theirs).
+            restarts = ", ".join(
+                f"setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), 1, false)"
+                for table in tables
+                if "id" in table.c and table.c.id.primary_key and table.c.id.autoincrement in (True, "auto")
+            )
+            connection.execute(text(f"SELECT {restarts}"))
         else:
             for table in tables:
                 connection.execute(table.delete())
