@@ -41,6 +41,16 @@ from marketplace.pledges.views import (
 from marketplace.projects.models import Project
 from marketplace.web import translate
 
+
+def _show_on_form(form: Any, error: DomainError, *, aliases: dict[str, str] | None = None) -> None:
+    """Undo the request's writes and put the operation's reasons next to the form's fields; a
+    refusal (401/403/404) goes on to the error pages instead."""
+    db.session.rollback()
+    if error.status in (401, 403, 404):
+        raise error
+    populate_errors(form, error, aliases=aliases)
+
+
 # ───────────── staff: the queue ─────────────
 
 QUEUE_TABS: dict[str, tuple[Msg, Any]] = {
@@ -121,10 +131,7 @@ def confirm(pledge_id: int) -> Any:
         )
         db.session.commit()
     except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
-        populate_errors(form, error)
+        _show_on_form(form, error)
         return _render_pledge(pledge, confirm_form=form, status=error.status)
     if pledge.method == PledgeMethod.IN_KIND:
         _flash(Msg("已登记验收，估值 %(amount)s 计入项目筹款", amount=format_fen(pledge.paid_amount or 0)))
@@ -144,10 +151,7 @@ def refund(pledge_id: int) -> Any:
         refunded = ops.refund_pledge(pledge, current_user, amount=amount, gateway=get_gateway())
         db.session.commit()
     except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
-        populate_errors(form, error)
+        _show_on_form(form, error)
         return _render_pledge(pledge, refund_form=form, status=error.status)
     except GatewayError:
         db.session.rollback()
@@ -240,10 +244,7 @@ def disburse(project_id: int) -> Any:
         )
         db.session.commit()
     except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
-        populate_errors(form, error)
+        _show_on_form(form, error)
         return _render_money(project, disbursement_form=form, status=error.status)
     _flash(Msg("已登记拨付 %(amount)s", amount=format_fen(amount)))
     return redirect(url_for(".project_money", project_id=project.id), 303)
@@ -262,10 +263,7 @@ def choose_foundation(project_id: int) -> Any:
         ops.set_project_foundation(project, current_user, foundation)
         db.session.commit()
     except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
-        populate_errors(form, error, aliases={"partner_foundation": "foundation_id"})
+        _show_on_form(form, error, aliases={"partner_foundation": "foundation_id"})
         return _render_money(project, foundation_form=form, status=error.status)
     _flash(Msg("已更新收款机构，新的认捐将使用该机构的账户"))
     return redirect(url_for(".project_money", project_id=project.id), 303)
@@ -300,10 +298,7 @@ def _save_foundation(foundation: PartnerFoundation | None) -> Any:
         saved = ops.save_foundation(foundation, current_user, form.to_input())
         db.session.commit()
     except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
-        populate_errors(form, error)
+        _show_on_form(form, error)
         return (
             render_template("pledges/foundation_form.html", form=form, foundation=foundation),
             error.status,
@@ -343,10 +338,7 @@ def fundraising(organization_id: int) -> Any:
         )
         db.session.commit()
     except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
-        populate_errors(form, error)
+        _show_on_form(form, error)
         return (
             render_template("pledges/fundraising.html", form=form, organization=organization),
             error.status,
