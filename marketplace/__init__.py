@@ -81,6 +81,7 @@ def _import_models() -> None:
     """Every model must be imported before migrations compare or tables are created."""
     from marketplace import audit  # noqa: F401
     from marketplace.accounts import models as _accounts  # noqa: F401
+    from marketplace.matching import models as _matching  # noqa: F401
     from marketplace.notifications import models as _notifications  # noqa: F401
     from marketplace.parties import models as _parties  # noqa: F401
     from marketplace.payments import models as _payments  # noqa: F401

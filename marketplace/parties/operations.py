@@ -77,7 +77,7 @@ def _text(
     return text
 
 
-def _categories(slugs: list[str], field_name: str, errors: dict[str, str]) -> list[Category]:
+def categories_named(slugs: list[str], field_name: str, errors: dict[str, str]) -> list[Category]:
     wanted = list(dict.fromkeys(slug.strip() for slug in slugs if slug and slug.strip()))
     found = db.session.scalars(select(Category).where(Category.slug.in_(wanted))).all() if wanted else []
     if len(found) != len(wanted):
@@ -138,7 +138,7 @@ def _check_unique(
 def _organization_fields(data: PartyInput, errors: dict[str, str]) -> dict[str, object]:
     cleaned = _common_fields(data, errors)
     cleaned["community"] = _text(data.community, "community", Msg("街道/社区"), 100, errors, required=False)
-    cleaned["business_areas"] = _categories(data.business_areas, "business_areas", errors)
+    cleaned["business_areas"] = categories_named(data.business_areas, "business_areas", errors)
     year = data.founded_year
     if year in (None, ""):
         cleaned["founded_year"] = None
@@ -153,18 +153,25 @@ def _organization_fields(data: PartyInput, errors: dict[str, str]) -> dict[str, 
     return cleaned
 
 
+def districts_named(names: list[str], field_name: str, errors: dict[str, str]) -> list[District]:
+    """The districts with these names, in the order given; an unknown name is a field error."""
+    districts = []
+    for name in dict.fromkeys(names):
+        district = db.session.get(District, name)
+        if district is None:
+            errors[field_name] = Msg("「%(name)s」不是温州市的区县", name=name)
+        else:
+            districts.append(district)
+    return districts
+
+
 def _company_fields(data: PartyInput, errors: dict[str, str]) -> dict[str, object]:
     cleaned = _common_fields(data, errors)
     cleaned["industry"] = _text(data.industry, "industry", Msg("所属行业"), 50, errors, required=False)
-    cleaned["focus_categories"] = _categories(data.focus_categories, "focus_categories", errors)
-    districts = []
-    for name in dict.fromkeys(data.districts_of_interest):
-        district = db.session.get(District, name)
-        if district is None:
-            errors["districts_of_interest"] = Msg("「%(name)s」不是温州市的区县", name=name)
-        else:
-            districts.append(district)
-    cleaned["districts_of_interest"] = districts
+    cleaned["focus_categories"] = categories_named(data.focus_categories, "focus_categories", errors)
+    cleaned["districts_of_interest"] = districts_named(
+        data.districts_of_interest, "districts_of_interest", errors
+    )
     budget = data.yearly_budget_yuan
     cleaned["yearly_budget"] = None
     if budget not in (None, ""):

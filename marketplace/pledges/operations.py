@@ -24,6 +24,7 @@ from marketplace import audit
 from marketplace.accounts.models import Role, User
 from marketplace.errors import Conflict, DomainError, Forbidden
 from marketplace.extensions import db
+from marketplace.matching.operations import convert_introductions
 from marketplace.messages import Msg
 from marketplace.money import format_fen
 from marketplace.parties.models import Company
@@ -360,6 +361,8 @@ def create_pledge(
         subject=pledge,
         payload={"project_id": project.id, "amount": request.amount, "method": pledge.method},
     )
+    # A pledge within 90 days of a staff introduction to this project is that introduction's success.
+    convert_introductions(company.id, project_id=project.id, via="pledge", pledge_id=pledge.id)
     return pledge
 
 
