@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.api import bp as api_bp
     from marketplace.dashboard.views import bp as dashboard_bp
     from marketplace.main.views import bp as main_bp
+    from marketplace.matching.views import bp as matching_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.parties.views import bp as parties_bp
     from marketplace.payments.views import bp as payments_bp
@@ -115,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
         payments_bp,
         notifications_bp,
         dashboard_bp,
+        matching_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)
@@ -123,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.demo.cli import demo_command
+    from marketplace.matching import cli as _matching_cli  # noqa: F401  (adds `jobs refresh-matches`)
     from marketplace.payments.cli import payments_cli
     from marketplace.projects.cli import jobs_cli
     from marketplace.search.cli import search_cli

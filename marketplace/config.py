@@ -28,6 +28,9 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh", "en")
     SEARCH_INDEX_DIR = str(PROJECT_ROOT / "search_index")
+    # Seconds a worker reuses its catalog of open projects for matching (the projects it shows are
+    # always re-read, so a stale catalog only delays new projects and grade changes).
+    MATCHING_CATALOG_TTL = 60
     SEARCH_SYNC_ON_COMMIT = True  # apply the outbox right after each commit (read-your-writes)
     SEARCH_AUTO_REBUILD = True  # rebuild a missing or corrupt index in a background thread
     SEARCH_BATCH_SIZE = 500

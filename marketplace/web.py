@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from marketplace.errors import DomainError
 from marketplace.messages import Msg
 from marketplace.money import format_fen, progress_percent
-from marketplace.taxonomy.data import DISTRICTS
+from marketplace.taxonomy.data import CATEGORIES, DISTRICTS
 from marketplace.timeutil import to_local
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,22 @@ def localized(item: Any) -> str:
 
 
 _DISTRICTS_EN = dict(DISTRICTS)
+
+
+_CATEGORIES_EN = {name: english for _slug, name, english in CATEGORIES}
+
+
+def reason_text(reason: Any) -> str:
+    """A match reason (scoring.Reason or its stored dict) in the visitor's language; the category
+    and district names inside it follow the language too."""
+    message = getattr(reason, "message", reason)
+    if isinstance(message, Msg) and message.params and is_english():
+        params = dict(message.params)
+        for key, names in (("category", _CATEGORIES_EN), ("district", _DISTRICTS_EN)):
+            if key in params:
+                params[key] = names.get(params[key], params[key])
+        message = Msg(message.msgid, **params)
+    return translate(message)
 
 
 def district_label(name: str | None) -> str:
@@ -179,6 +195,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["percent_of"] = progress_percent
     app.jinja_env.filters["t"] = translate
+    app.jinja_env.filters["reason_text"] = reason_text
     app.jinja_env.filters["error_messages"] = error_messages
     app.jinja_env.filters["localized"] = localized
     app.jinja_env.filters["district_label"] = district_label

@@ -44,6 +44,8 @@ def test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str
         "MAIL_BACKEND": "memory",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 0,
+        # Matches read the database as it is now: no per-process catalog reuse between requests.
+        "MATCHING_CATALOG_TTL": 0,
     }
     config.update(overrides)
     return config

@@ -10,7 +10,15 @@ from marketplace.demo.loader import demo_logins, load_demo
 from marketplace.extensions import db
 
 ROLE_NAMES = {"staff": "团区委工作人员", "admin": "管理员", "org": "公益组织", "company": "爱心企业"}
-KIND_NAMES = {"staff": "工作人员", "organizations": "公益组织", "companies": "爱心企业", "projects": "项目"}
+KIND_NAMES = {
+    "staff": "工作人员",
+    "organizations": "公益组织",
+    "companies": "爱心企业",
+    "projects": "项目",
+    "foundations": "合作基金会",
+    "matching_pools": "配捐计划",
+    "introductions": "牵线介绍",
+}
 
 
 @click.command("demo")

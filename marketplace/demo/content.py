@@ -2366,3 +2366,113 @@ USAGE_REPORTS = [
         ],
     },
 ]
+
+
+# Sponsor profiles (issue 5): what each verified company told the league it wants to support. The
+# focus categories, districts and yearly budget are on the company records above.
+SPONSOR_PROFILES: dict[str, dict] = {
+    "oujiang": {
+        "pledge_min_yuan": 5000,
+        "pledge_max_yuan": 30000,
+        "interest_statement": (
+            "我们的员工七成是外来务工人员，最牵挂的是孩子放学后没人照看。"
+            "希望支持鞋都周边的四点钟课堂、课后托管和外来务工子女的学业辅导，也愿意资助青年的职业技能培训和就业创业。"
+        ),
+        "preferred_grades": [],
+        "preferred_tiers": [],
+        "volunteer_capacity": 40,
+    },
+    "mingrui": {
+        "pledge_min_yuan": 3000,
+        "pledge_max_yuan": 20000,
+        "interest_statement": (
+            "公司做眼镜，关心孩子的视力和健康。希望支持儿童健康启蒙、视力保护，以及孤独症儿童和残障青年的康复与就业。"
+        ),
+        "preferred_grades": ["A3", "A4", "A5"],
+        "preferred_tiers": [],
+        "volunteer_capacity": 15,
+    },
+    "liuchuan": {
+        "pledge_min_yuan": 10000,
+        "pledge_max_yuan": 60000,
+        "interest_statement": (
+            "公司青年公益基金重点支持青少年科普、创客教育和应急救援能力建设，"
+            "也关注河道保护和垃圾分类等环保行动，员工志愿者可以参与科普讲解和应急演练。"
+        ),
+        "preferred_grades": [],
+        "preferred_tiers": ["leading", "demonstration"],
+        "volunteer_capacity": 120,
+    },
+    "ouxin": {
+        "pledge_min_yuan": 5000,
+        "pledge_max_yuan": 30000,
+        "interest_statement": (
+            "支行扎根五马街道，长期开展金融助老。希望资助独居老人助餐、老年人智能手机培训和防诈骗宣传，"
+            "也支持老城区的社区文化和困难家庭帮扶。"
+        ),
+        "preferred_grades": [],
+        "preferred_tiers": [],
+        "volunteer_capacity": 20,
+    },
+    "feiyun": {
+        "pledge_min_yuan": 2000,
+        "pledge_max_yuan": 15000,
+        "interest_statement": "愿意以现金加牛奶物资支持长者营养餐、儿童营养和社区健康服务项目。",
+        "preferred_grades": [],
+        "preferred_tiers": [],
+        "volunteer_capacity": None,
+    },
+    "luming": {
+        "pledge_min_yuan": 3000,
+        "pledge_max_yuan": 25000,
+        "interest_statement": (
+            "文具企业，关心孩子读书和学习。希望支持乡村图书角、阅读推广、科普课堂和留守儿童的学习辅导。"
+        ),
+        "preferred_grades": [],
+        "preferred_tiers": [],
+        "volunteer_capacity": 25,
+    },
+}
+
+# Introductions staff made (issue 5), in the order sent. "outcome" is what the company did next;
+# "converted" pledges by bank transfer after the introduction, which converts it by itself.
+INTRODUCTIONS: list[dict] = [
+    {
+        "company": "oujiang",
+        "project": "qingshe_four_oclock",
+        "days_ago": 20,
+        "note": "四点钟课堂就在双屿鞋都旁边，服务的正是贵司员工的孩子，还差一万元就能满额。",
+        "outcome": "converted",
+        "pledge_yuan": 5000,
+    },
+    {
+        "company": "ouxin",
+        "project": "haihui_digital_class",
+        "days_ago": 12,
+        "note": "银龄数字课堂教老人用智能手机、识别诈骗电话，和支行的金融助老志愿服务正好衔接。",
+        "outcome": "interested",
+        "response": "我们想派两名员工做讲师志愿者，请帮忙约一次三方见面。",
+    },
+    {
+        "company": "liuchuan",
+        "project": "kechuang_rural_maker_labs",
+        "days_ago": 9,
+        "note": "泰顺乡村学校创客实验室缺口较大，贵司的青年公益基金和员工科普志愿者都用得上。",
+        "outcome": "viewed",
+    },
+    {
+        "company": "mingrui",
+        "project": "xingyu_respite",
+        "days_ago": 6,
+        "note": "孤独症儿童家庭喘息服务在瑞安，组织评级和财务公开都很规范。",
+        "outcome": "declined",
+        "response": "今年的预算已经安排给视力筛查项目，明年再考虑。",
+    },
+    {
+        "company": "luming",
+        "project": "kechuang_science_caravan",
+        "days_ago": 2,
+        "note": "流动科普大篷车明年春季进龙湾社区，贵司的文具可以作为活动物资。",
+        "outcome": "sent",
+    },
+]

@@ -19,6 +19,8 @@ from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.demo import content
 from marketplace.extensions import db
+from marketplace.matching import operations as matching
+from marketplace.matching.models import Introduction
 from marketplace.parties import operations as parties
 from marketplace.parties.models import Company, Organization
 from marketplace.parties.uscc import make_uscc
@@ -251,7 +253,59 @@ def load_demo() -> LoadReport:
     db.session.flush()
     _load_money(companies, reviewer, report)
     db.session.flush()
+    _load_matching(companies, reviewer, report)
+    db.session.flush()
     return report
+
+
+def _load_matching(companies: dict[str, Company], reviewer: User, report: LoadReport) -> None:
+    """Sponsor profiles, introductions in every state, and the staff board — once."""
+    existing = db.session.scalar(select(Introduction.id).limit(1))
+    report.count("introductions", created=existing is None)
+    if existing is not None:
+        return
+    for key, record in content.SPONSOR_PROFILES.items():
+        company = companies[key]
+        matching.save_sponsor_profile(
+            company,
+            matching.SponsorProfileInput(
+                focus_categories=[category.slug for category in company.focus_categories],
+                districts=[district.name for district in company.districts_of_interest],
+                pledge_min=record["pledge_min_yuan"] * 100,
+                pledge_max=record["pledge_max_yuan"] * 100,
+                yearly_budget=company.yearly_budget,
+                interest_statement=record["interest_statement"],
+                preferred_grades=record["preferred_grades"],
+                preferred_tiers=record["preferred_tiers"],
+                volunteer_capacity=record["volunteer_capacity"],
+            ),
+            company.members[0],
+        )
+    projects_by_key = _projects_by_key()
+    now = utcnow()
+    for number, item in enumerate(content.INTRODUCTIONS, start=1):
+        company, project = companies[item["company"]], projects_by_key[item["project"]]
+        member = company.members[0]
+        introduction = matching.send_introduction(reviewer, company, project, item["note"])
+        introduction.sent_at = now - timedelta(days=item["days_ago"])
+        db.session.flush()
+        outcome = item["outcome"]
+        if outcome == "viewed":
+            matching.mark_viewed(introduction, member)
+        elif outcome in ("interested", "declined"):
+            matching.respond_to_introduction(introduction, member, outcome, item.get("response", ""))
+        elif outcome == "converted":
+            matching.mark_viewed(introduction, member)
+            pledges.create_pledge(
+                project,
+                member,
+                pledges.PledgeRequest(
+                    amount=item["pledge_yuan"] * 100, method=PledgeMethod.BANK_TRANSFER.value
+                ),
+                idempotency_key=f"demo-introduced-{number}",
+                card_enabled=False,
+            )
+    matching.refresh_board(now=now)
 
 
 def _load_qualifications(organizations: dict[str, Organization], reviewer: User) -> None:

@@ -309,6 +309,17 @@ def refresh_board(
     return written
 
 
+BOARD_LOCK_KEY = 0x5143_4D41  # "QCMA": one board refresh at a time across hosts
+
+
+def lock_board() -> bool:
+    """Take the board for this transaction; False when another run holds it (PostgreSQL). SQLite
+    serialises writers by itself."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(db.session.scalar(select(func.pg_try_advisory_xact_lock(BOARD_LOCK_KEY))))
+
+
 def _company_batches(size: int):  # type: ignore[no-untyped-def]
     last_id = 0
     while True:
