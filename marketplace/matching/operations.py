@@ -44,7 +44,7 @@ from marketplace.pledges.models import Pledge
 from marketplace.pledges.states import MONEY_HELD
 from marketplace.projects.models import Project
 from marketplace.projects.states import ProjectStatus
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import to_local, utcnow
 
 STATEMENT_MAX = 2000
 NOTE_MAX = 1000
@@ -354,6 +354,8 @@ def send_introduction(staff: User | None, company: Company, project: Project, no
         )
     elif project.raised_amount >= project.goal_amount:
         errors["project_id"] = Msg("该项目已筹满，无需再介绍赞助企业")
+    elif project.deadline <= utcnow():
+        errors["project_id"] = Msg("该项目已过筹款截止时间，不能再介绍")
     if len(note) > NOTE_MAX:
         errors["note"] = Msg("附言最多 %(n)s 字", n=NOTE_MAX)
     if errors:
@@ -572,13 +574,26 @@ def list_introductions(
 
 
 def raised_through(introductions: Sequence[Introduction]) -> dict[int, int]:
-    """Money each converted introduction brought: the company's held pledges to the project made
-    between the introduction and the end of its conversion window (paid minus refunded, fen)."""
+    """Money each converted introduction brought (paid minus refunded, fen): the company's held
+    pledges to the project within the conversion window. A pledge is credited once, to the latest
+    introduction of that company and project sent before it."""
     converted = [i for i in introductions if i.status == IntroductionStatus.CONVERTED]
     if not converted:
         return {}
-    result: dict[int, int] = {}
-    pledges = db.session.execute(
+    companies = {i.company_id for i in converted}
+    projects = {i.project_id for i in converted}
+    pairs: dict[tuple[int, int], list[tuple[datetime, int]]] = {}
+    for intro_id, company_id, project_id, sent_at in db.session.execute(
+        select(Introduction.id, Introduction.company_id, Introduction.project_id, Introduction.sent_at).where(
+            Introduction.status == IntroductionStatus.CONVERTED.value,
+            Introduction.company_id.in_(companies),
+            Introduction.project_id.in_(projects),
+        )
+    ):
+        pairs.setdefault((company_id, project_id), []).append((sent_at, intro_id))
+    window = timedelta(days=CONVERSION_DAYS)
+    credited: dict[int, int] = {}
+    for company_id, project_id, created_at, paid, refunded in db.session.execute(
         select(
             Pledge.company_id,
             Pledge.project_id,
@@ -587,20 +602,19 @@ def raised_through(introductions: Sequence[Introduction]) -> dict[int, int]:
             Pledge.refunded_amount,
         ).where(
             Pledge.status.in_([s.value for s in MONEY_HELD]),
-            Pledge.project_id.in_({i.project_id for i in converted}),
-            Pledge.company_id.in_({i.company_id for i in converted}),
+            Pledge.project_id.in_(projects),
+            Pledge.company_id.in_(companies),
         )
-    ).all()
-    window = timedelta(days=CONVERSION_DAYS)
-    for intro in converted:
-        result[intro.id] = sum(
-            (paid or 0) - (refunded or 0)
-            for company_id, project_id, created_at, paid, refunded in pledges
-            if company_id == intro.company_id
-            and project_id == intro.project_id
-            and intro.sent_at <= created_at <= intro.sent_at + window
-        )
-    return result
+    ):
+        earlier = [
+            (sent_at, intro_id)
+            for sent_at, intro_id in pairs.get((company_id, project_id), ())
+            if sent_at <= created_at <= sent_at + window
+        ]
+        if earlier:
+            intro_id = max(earlier)[1]
+            credited[intro_id] = credited.get(intro_id, 0) + (paid or 0) - (refunded or 0)
+    return {intro.id: credited.get(intro.id, 0) for intro in converted}
 
 
 @dataclass
@@ -632,15 +646,18 @@ def funnel(
         query = query.where(Introduction.sent_at < until)
     introductions = list(db.session.scalars(query))
     raised = raised_through(introductions)
-    names = dict(
-        db.session.execute(select(User.id, User.name).where(User.id.in_({i.staff_id for i in introductions})))
-        .tuples()
-        .all()
-    )
-    rows: dict[str, FunnelRow] = {}
+    names = {
+        user_id: name
+        for user_id, name in db.session.execute(
+            select(User.id, User.name).where(User.id.in_({i.staff_id for i in introductions}))
+        )
+    }
+    rows: dict[object, FunnelRow] = {}
     for intro in introductions:
-        key = names.get(intro.staff_id, "") if by == "staff" else intro.sent_at.strftime("%Y-%m")
-        row = rows.setdefault(key, FunnelRow(key))
+        # Staff are grouped by id (two people may share a name); months as Wenzhou counts them.
+        group: object = intro.staff_id if by == "staff" else to_local(intro.sent_at).strftime("%Y-%m")
+        label = names.get(intro.staff_id, "") if by == "staff" else str(group)
+        row = rows.setdefault(group, FunnelRow(label))
         row.sent += 1
         row.viewed += intro.viewed_at is not None
         row.interested += intro.interested_at is not None

@@ -652,8 +652,9 @@ def _urgency_reason(catalog: Catalog, row: int, gap: int, now: float, add) -> No
     days = math.ceil((catalog.deadline[row] - now) / DAY)  # as the project page counts: a part day is a day
     if days > URGENT_REASON_DAYS:
         return
-    missing = gap / catalog.goal[row]
-    percent = int(missing * 100)
+    goal = int(catalog.goal[row])
+    percent = gap * 100 // goal  # integers: 42 % of ¥10,000 missing is 42, not 41.99…
+    missing = gap / goal
     if missing >= 0.5:
         add("urgency", "urgency", Msg("还剩 %(days)s 天，目标尚缺 %(percent)s%%", days=days, percent=percent))
     else:
