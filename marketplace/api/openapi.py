@@ -18,6 +18,15 @@ from marketplace.accounts.models import Role
 from marketplace.api import bp
 from marketplace.api.accounts import TOKEN_FIELDS
 from marketplace.api.input import JsonField
+from marketplace.api.matching import DEFAULT_LIMIT as MATCHES_PER_PAGE
+from marketplace.api.matching import (
+    INTRODUCTION_FIELDS,
+    INTRODUCTIONS_MAX,
+    PROFILE_FIELDS,
+    PROFILE_REQUIRED,
+    RESPONSE_FIELDS,
+    RESPONSE_NOTE_MAX,
+)
 from marketplace.api.pledges import (
     CONFIRM_FIELDS,
     IDEMPOTENCY_HEADER,
@@ -36,6 +45,11 @@ from marketplace.api.projects import (
     REASON_MAX,
     TRANSITION_FIELDS,
 )
+from marketplace.matching.operations import NOTE_MAX, STATEMENT_MAX, VOLUNTEERS_MAX
+from marketplace.matching.scoring import GRADES as MATCH_GRADES
+from marketplace.matching.scoring import MAX_LIMIT as MATCHES_MAX_LIMIT
+from marketplace.matching.scoring import TIERS as MATCH_TIERS
+from marketplace.matching.states import COMPANY_CHOICES, CONVERSION_DAYS, IntroductionStatus
 from marketplace.parties.models import GRADES, Tier, VerificationStatus
 from marketplace.pledges.accounting import MAX_PLEDGE_FEN, MAX_RATIO_BP, MIN_PLEDGE_FEN, LedgerKind
 from marketplace.pledges.operations import BANK_REFERENCE_MAX, IN_KIND_MAX, MESSAGE_MAX
@@ -881,6 +895,376 @@ PATHS.update(
                 "summary": "One matching pool with its remaining budget and matched projects",
                 "security": PUBLIC,
                 "responses": _responses(_ok("MatchingPoolDetail", "The pool."), 404),
+            },
+        },
+    }
+)
+
+# ───────────── sponsor matching and introductions ─────────────
+
+_SCORE: Schema = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": 100,
+    "description": "How well the pair fits, 0–100 with one decimal.",
+}
+_REASON: Schema = _object(
+    {
+        "code": {
+            "type": "string",
+            "description": "What the reason is about: category, district, interest, budget, grade, tier, "
+            "reports, history, urgency or gap.",
+        },
+        "text": {**STRING, "description": "The reason in the caller's language (Accept-Language: en)."},
+    }
+)
+_REASONS: Schema = {
+    "type": "array",
+    "items": _ref("MatchReason"),
+    "description": "Strongest first; never empty.",
+}
+_INTRODUCTION_STATUS: Schema = {"type": "string", "enum": [status.value for status in IntroductionStatus]}
+_LIMIT: Schema = {"type": "integer", "minimum": 1, "maximum": MATCHES_MAX_LIMIT, "default": MATCHES_PER_PAGE}
+_GRADE: Schema = {"type": "string", "enum": list(MATCH_GRADES)}
+_TIER: Schema = {"type": "string", "enum": list(MATCH_TIERS)}
+_NULLABLE_FEN: Schema = {"type": ["integer", "null"], "minimum": 0, "description": "Fen; null: not set."}
+_PROFILE_MISSING = ("sponsor_profile", "focus_categories", "interest_statement", "pledge_range")
+
+SCHEMAS.update(
+    {
+        "MatchReason": _REASON,
+        "SponsorProfile": _object(
+            {
+                "company": PARTY_REF,
+                "exists": {
+                    "type": "boolean",
+                    "description": "False until the company saves a sponsor profile; the company-level "
+                    "fields (focus_categories, districts, yearly_budget) are filled either way.",
+                },
+                "complete": {
+                    "type": "boolean",
+                    "description": "True when nothing is listed in `missing`: matches then use every signal.",
+                },
+                "missing": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": list(_PROFILE_MISSING)},
+                    "description": "What is still to fill in: the profile itself, focus categories, an "
+                    "interest statement, a pledge range (pledge_min or pledge_max).",
+                },
+                "focus_categories": {**STRING_LIST, "description": "Category slugs."},
+                "districts": {**STRING_LIST, "description": "District names of interest."},
+                "yearly_budget": _NULLABLE_FEN,
+                "pledge_min": {**_NULLABLE_FEN, "description": "Usual smallest pledge, fen; null: none."},
+                "pledge_max": {**_NULLABLE_FEN, "description": "Usual largest pledge, fen; null: none."},
+                "interest_statement": STRING,
+                "preferred_grades": {"type": "array", "items": _GRADE},
+                "preferred_tiers": {"type": "array", "items": _TIER},
+                "volunteer_capacity": {"type": ["integer", "null"], "minimum": 0},
+                "updated_at": NULLABLE_MOMENT,
+            }
+        ),
+        "SponsorProfileInput": _refined(
+            _input_schema(
+                PROFILE_FIELDS,
+                {
+                    "focus_categories": "Category slugs (see /categories); may be empty.",
+                    "districts": "District names of interest (see /districts); may be empty.",
+                    "pledge_min": "Usual smallest pledge in integer fen, > 0; null: no lower bound.",
+                    "pledge_max": "Usual largest pledge in integer fen, > 0 and ≥ pledge_min; null: no upper "
+                    "bound.",
+                    "yearly_budget": "Yearly giving budget in integer fen, ≥ 0; null: not said.",
+                    "interest_statement": "What the company wants to support, in its own words (matched "
+                    "against project texts).",
+                    "preferred_grades": "Organization grades the company prefers; absent: none.",
+                    "preferred_tiers": "Organization tiers the company prefers; absent: none.",
+                    "volunteer_capacity": "Volunteers the company can send a year; absent or null: not said.",
+                },
+            ),
+            required=list(PROFILE_REQUIRED),
+            pledge_min={"minimum": 1, "maximum": MAX_PLEDGE_FEN},
+            pledge_max={"minimum": 1, "maximum": MAX_PLEDGE_FEN},
+            yearly_budget={"minimum": 0},
+            interest_statement={"maxLength": STATEMENT_MAX},
+            preferred_grades={"items": _GRADE},
+            preferred_tiers={"items": _TIER},
+            volunteer_capacity={"minimum": 0, "maximum": VOLUNTEERS_MAX},
+        ),
+        "MatchedProject": _object(
+            {
+                "id": INTEGER,
+                "title": STRING,
+                "summary": STRING,
+                "category": {**STRING, "description": "Category slug."},
+                "district": STRING,
+                "organization": PARTY_REF,
+                "goal_amount": FEN,
+                "raised_amount": FEN,
+                "deadline": MOMENT,
+                "cover_url": NULLABLE_STRING,
+                "url": {**STRING, "description": "The project in this API."},
+                "page_url": {**STRING, "description": "The project's page on the site."},
+            }
+        ),
+        "ProjectMatch": _object(
+            {
+                "project": _ref("MatchedProject"),
+                "score": _SCORE,
+                "reasons": _REASONS,
+                "gap": {**FEN, "description": "Fen still missing to the project's goal."},
+                "suggested_amount": {
+                    **FEN,
+                    "description": "A pledge to propose, fen: the gap, within the company's usual range.",
+                },
+            }
+        ),
+        "ProjectMatchList": _object(
+            {
+                "items": {"type": "array", "items": _ref("ProjectMatch"), "description": "Best first."},
+                "profile_complete": {
+                    "type": "boolean",
+                    "description": "False while the company's sponsor profile lacks something the matching "
+                    "uses (see /companies/{company_id}/sponsor-profile `missing`).",
+                },
+            }
+        ),
+        "SponsorMatchList": _object(
+            {
+                "items": {
+                    "type": "array",
+                    "items": _object({"company": PARTY_REF, "score": _SCORE, "reasons": _REASONS}),
+                    "description": "Verified companies, best first.",
+                }
+            }
+        ),
+        "Introduction": _object(
+            {
+                "id": INTEGER,
+                "status": _INTRODUCTION_STATUS,
+                "status_label": {**STRING, "description": "The status in the caller's language."},
+                "open": {
+                    "type": "boolean",
+                    "description": "sent, viewed or interested: blocks a second introduction of the pair.",
+                },
+                "company": PARTY_REF,
+                "project": _object({"id": INTEGER, "title": STRING}),
+                "organization": PARTY_REF,
+                "staff": PARTY_REF,
+                "note": {**STRING, "description": "The staff member's note to the company."},
+                "score": {
+                    "type": ["number", "null"],
+                    "minimum": 0,
+                    "maximum": 100,
+                    "description": "The match score when the introduction was sent; null if the project "
+                    "could not be scored then.",
+                },
+                "sent_at": MOMENT,
+                "viewed_at": NULLABLE_MOMENT,
+                "interested_at": NULLABLE_MOMENT,
+                "responded_at": NULLABLE_MOMENT,
+                "response_note": {**STRING, "description": "The company's note with its answer."},
+                "converted_at": NULLABLE_MOMENT,
+                "converted_via": {"type": ["string", "null"], "enum": ["pledge", "agreement", None]},
+                "pledge_id": {"type": ["integer", "null"], "description": "The pledge that converted it."},
+                "raised_amount": {
+                    **FEN,
+                    "description": "Converted introductions: fen the company's paid pledges to the project "
+                    f"brought within {CONVERSION_DAYS} days of the introduction (net of refunds); else 0.",
+                },
+            }
+        ),
+        "IntroductionList": _object(
+            {"items": {"type": "array", "items": _ref("Introduction"), "description": "Newest first."}}
+        ),
+        "IntroductionCreate": _refined(
+            _input_schema(INTRODUCTION_FIELDS, {"note": "To the company, e.g. why this project."}),
+            required=["company_id", "project_id"],
+            company_id={"minimum": 1},
+            project_id={"minimum": 1},
+            note={"maxLength": NOTE_MAX},
+        ),
+        "IntroductionResponse": _refined(
+            _input_schema(RESPONSE_FIELDS, {"note": "Optional, e.g. why the company declines."}),
+            required=["status"],
+            status={"enum": [status.value for status in COMPANY_CHOICES]},
+            note={"maxLength": RESPONSE_NOTE_MAX},
+        ),
+        "IntroductionFunnel": _object(
+            {
+                "by": {"type": "string", "enum": ["staff", "month"]},
+                "rows": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "key": {
+                                **STRING,
+                                "description": "The staff member's name, or the month of sending (YYYY-MM).",
+                            },
+                            "sent": {"type": "integer", "minimum": 0},
+                            "viewed": {"type": "integer", "minimum": 0},
+                            "interested": {"type": "integer", "minimum": 0},
+                            "declined": {"type": "integer", "minimum": 0},
+                            "converted": {"type": "integer", "minimum": 0},
+                            "conversion_percent": {"type": "integer", "minimum": 0, "maximum": 100},
+                            "raised_amount": {**FEN, "description": "Fen raised through converted ones."},
+                        }
+                    ),
+                    "description": "By staff: by name; by month: newest month first. An introduction counts "
+                    "at every step it reached.",
+                },
+            }
+        ),
+    }
+)
+
+_LIMIT_PARAMETER = _query("limit", _LIMIT, "How many, best first (1–100).")
+
+PATHS.update(
+    {
+        "/companies/{company_id}/sponsor-profile": {
+            "parameters": [_path_id("company_id")],
+            "get": {
+                "operationId": "get_sponsor_profile",
+                "summary": "A company's sponsor profile (its members and staff)",
+                "description": "A company that has not saved one answers 200 with `exists: false` and its "
+                "company-level fields. 403 for everyone else; 404 for a company staff have not verified "
+                "(except for its members and staff).",
+                "security": SIGNED_IN,
+                "responses": _responses(_ok("SponsorProfile", "The profile."), 403, 404),
+            },
+            "put": {
+                "operationId": "save_sponsor_profile_endpoint",
+                "summary": "Save a company's sponsor profile (its members)",
+                "description": "Replaces the whole profile, and the company's focus categories, districts of "
+                "interest and yearly budget. Amounts are integer fen. 422 names every bad field at once: "
+                "unknown categories, districts, grades or tiers, pledge_max below pledge_min, amounts that "
+                "are not integers, a missing field.",
+                "security": SIGNED_IN,
+                "requestBody": _body("SponsorProfileInput"),
+                "responses": _responses(_ok("SponsorProfile", "The saved profile."), 400, 403, 404, 415, 422),
+            },
+        },
+        "/companies/{company_id}/matches": {
+            "parameters": [_path_id("company_id")],
+            "get": {
+                "operationId": "get_company_matches",
+                "summary": "Open projects that fit a company, best first (its members and staff)",
+                "description": "Only published, unfinished projects of verified organizations the company "
+                "has not pledged to yet; at most two per organization before the rest. Reasons speak to "
+                "the company (贵司) for its members and about it (该企业) for staff. 403 for other "
+                "callers; 404 for a company staff have not verified (except for its members and staff).",
+                "security": SIGNED_IN,
+                "parameters": [_LIMIT_PARAMETER],
+                "responses": _responses(_ok("ProjectMatchList", "The matches."), 403, 404, 422),
+            },
+        },
+        "/projects/{project_id}/sponsor-matches": {
+            "parameters": [_path_id("project_id")],
+            "get": {
+                "operationId": "get_project_sponsor_matches",
+                "summary": "Verified companies a project fits, best first (its organization and staff)",
+                "description": "Empty for a project that is not open for pledges. 404 for a project the "
+                "caller may not see; 403 for other callers.",
+                "security": SIGNED_IN,
+                "parameters": [_LIMIT_PARAMETER],
+                "responses": _responses(_ok("SponsorMatchList", "The companies."), 403, 404, 422),
+            },
+        },
+        "/introductions": {
+            "get": {
+                "operationId": "list_introductions_endpoint",
+                "summary": "Introductions, newest first (staff: all; company members: their company's)",
+                "description": "403 for organization members.",
+                "security": SIGNED_IN,
+                "parameters": [
+                    _query("status", _INTRODUCTION_STATUS, "Only this status."),
+                    _query("staff_id", {"type": "integer", "minimum": 1}, "Sent by this staff member."),
+                    _query("company_id", {"type": "integer", "minimum": 1}, "Only to this company."),
+                    _query("project_id", {"type": "integer", "minimum": 1}, "Only for this project."),
+                    _query(
+                        "limit",
+                        {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": INTRODUCTIONS_MAX,
+                            "default": INTRODUCTIONS_MAX,
+                        },
+                        "How many, newest first.",
+                    ),
+                ],
+                "responses": _responses(_ok("IntroductionList", "The introductions."), 403, 422),
+            },
+            "post": {
+                "operationId": "create_introduction",
+                "summary": "Introduce a company to a project (staff)",
+                "description": "The company's members are notified. 404 for an unknown company or project; "
+                "422 for an unverified company or a project that is not raising funds (not published, or "
+                "already funded); 409 while an introduction of the same company to the same project is "
+                "still open (sent, viewed or interested).",
+                "security": SIGNED_IN,
+                "requestBody": _body("IntroductionCreate"),
+                "responses": _responses(
+                    {
+                        "201": {
+                            "description": "The introduction.",
+                            "headers": {
+                                "Location": {"schema": STRING, "description": "The introduction's URL."}
+                            },
+                            "content": _json_content(_ref("Introduction")),
+                        }
+                    },
+                    400,
+                    403,
+                    404,
+                    409,
+                    415,
+                    422,
+                ),
+            },
+        },
+        "/introductions/funnel": {
+            "get": {
+                "operationId": "get_introduction_funnel",
+                "summary": "Sent → viewed → interested → converted, and money raised (staff)",
+                "security": SIGNED_IN,
+                "parameters": [
+                    _query(
+                        "by", {"type": "string", "enum": ["staff", "month"], "default": "staff"}, "Grouping."
+                    ),
+                    _query(
+                        "since",
+                        {"type": "string", "format": "date"},
+                        "Only introductions sent on or after this day (Wenzhou time).",
+                    ),
+                    _query(
+                        "until",
+                        {"type": "string", "format": "date"},
+                        "Only introductions sent on or before this day (Wenzhou time).",
+                    ),
+                ],
+                "responses": _responses(_ok("IntroductionFunnel", "The funnel."), 403, 422),
+            },
+        },
+        "/introductions/{introduction_id}": {
+            "parameters": [_path_id("introduction_id")],
+            "get": {
+                "operationId": "get_introduction",
+                "summary": "One introduction (the introduced company's members and staff)",
+                "description": "Everyone else gets 404.",
+                "security": SIGNED_IN,
+                "responses": _responses(_ok("Introduction", "The introduction."), 404),
+            },
+            "patch": {
+                "operationId": "respond_to_introduction_endpoint",
+                "summary": "Answer an introduction: viewed, interested or declined (the company's members)",
+                "description": "sent → viewed → interested | declined; converted follows only from a pledge "
+                "(or an agreement) and cannot be set. Sending the current status again changes nothing. "
+                "403 for staff; 404 for everyone but the company and staff; 409 for a move the current "
+                "status does not allow (e.g. from converted or declined); 422 for another status.",
+                "security": SIGNED_IN,
+                "requestBody": _body("IntroductionResponse"),
+                "responses": _responses(
+                    _ok("Introduction", "The introduction after the answer."), 400, 403, 404, 409, 415, 422
+                ),
             },
         },
     }

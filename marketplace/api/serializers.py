@@ -247,3 +247,116 @@ def pool(item: MatchingPool, category_slugs: dict[int, str]) -> dict[str, Any]:
         "open": bool(item.active and item.remaining > 0 and item.starts_at <= now < item.ends_at),
         "created_at": isoformat_local(item.created_at),
     }
+
+
+# ───────────── sponsor matching and introductions ─────────────
+
+
+def sponsor_profile(company: Company, profile: Any) -> dict[str, Any]:
+    from marketplace.matching.operations import missing_profile_parts
+
+    """A company's sponsor profile; without a saved one, ``exists`` is false and only the
+    company-level fields (focus categories, districts of interest, yearly budget) are filled."""
+    missing = missing_profile_parts(company, profile)
+    return {
+        "company": party_ref(company),
+        "exists": profile is not None,
+        "complete": not missing,
+        "missing": missing,
+        "focus_categories": [item.slug for item in company.focus_categories],
+        "districts": [item.name for item in company.districts_of_interest],
+        "yearly_budget": company.yearly_budget,
+        "pledge_min": profile.pledge_min if profile else None,
+        "pledge_max": profile.pledge_max if profile else None,
+        "interest_statement": (profile.interest_statement or "") if profile else "",
+        "preferred_grades": list(profile.preferred_grades or []) if profile else [],
+        "preferred_tiers": list(profile.preferred_tiers or []) if profile else [],
+        "volunteer_capacity": profile.volunteer_capacity if profile else None,
+        "updated_at": isoformat_local(profile.updated_at) if profile else None,
+    }
+
+
+def match_reasons(reasons: Any) -> list[dict[str, str]]:
+    """Why a match was suggested, strongest first, in the caller's language."""
+    from marketplace.web import reason_text
+
+    return [{"code": reason.code, "text": reason_text(reason)} for reason in reasons]
+
+
+def match_project(project: Project) -> dict[str, Any]:
+    from flask import url_for
+
+    return {
+        "id": project.id,
+        "title": project.title,
+        "summary": project.summary,
+        "category": project.category.slug,
+        "district": project.district,
+        "organization": party_ref(project.organization),
+        "goal_amount": project.goal_amount,
+        "raised_amount": project.raised_amount,
+        "deadline": isoformat_local(project.deadline),
+        "cover_url": project.cover_url,
+        "url": url_for("api.get_project", project_id=project.id),
+        "page_url": url_for("projects.detail", project_id=project.id),
+    }
+
+
+def project_match(item: Any) -> dict[str, Any]:
+    """One ``operations.ProjectMatch``: a project suggested to a company."""
+    return {
+        "project": match_project(item.project),
+        "score": item.match.score,
+        "reasons": match_reasons(item.match.reasons),
+        "gap": item.match.gap,
+        "suggested_amount": item.match.suggested_amount,
+    }
+
+
+def sponsor_match(item: Any) -> dict[str, Any]:
+    """One ``operations.SponsorMatch``: a company a project fits."""
+    return {
+        "company": party_ref(item.company),
+        "score": item.match.score,
+        "reasons": match_reasons(item.match.reasons),
+    }
+
+
+def introduction(item: Any, raised: dict[int, int]) -> dict[str, Any]:
+    """One introduction; ``raised`` is ``operations.raised_through`` of the introductions shown."""
+    from marketplace.web import translate
+
+    return {
+        "id": item.id,
+        "status": item.status,
+        "status_label": translate(item.status_label),
+        "open": item.is_open,
+        "company": party_ref(item.company),
+        "project": {"id": item.project.id, "title": item.project.title},
+        "organization": party_ref(item.organization),
+        "staff": {"id": item.staff.id, "name": item.staff.name},
+        "note": item.note or "",
+        "score": None if item.score is None else item.score / 10,
+        "sent_at": isoformat_local(item.sent_at),
+        "viewed_at": isoformat_local(item.viewed_at),
+        "interested_at": isoformat_local(item.interested_at),
+        "responded_at": isoformat_local(item.responded_at),
+        "response_note": item.response_note or "",
+        "converted_at": isoformat_local(item.converted_at),
+        "converted_via": item.converted_via,
+        "pledge_id": item.pledge_id,
+        "raised_amount": raised.get(item.id, 0),
+    }
+
+
+def funnel_row(row: Any) -> dict[str, Any]:
+    return {
+        "key": row.key,
+        "sent": row.sent,
+        "viewed": row.viewed,
+        "interested": row.interested,
+        "declined": row.declined,
+        "converted": row.converted,
+        "conversion_percent": row.conversion_percent,
+        "raised_amount": row.raised,
+    }

@@ -136,6 +136,21 @@ def save_sponsor_profile(company: Company, data: SponsorProfileInput, actor: Use
     return profile
 
 
+def missing_profile_parts(company: Company, profile: SponsorProfile | None) -> list[str]:
+    """What a company still has to fill in for its matches to use every signal: a saved sponsor
+    profile naming focus categories, an interest statement and a usual pledge range."""
+    missing = []
+    if profile is None:
+        missing.append("sponsor_profile")
+    if not company.focus_categories:
+        missing.append("focus_categories")
+    if profile is None or not (profile.interest_statement or "").strip():
+        missing.append("interest_statement")
+    if profile is None or (profile.pledge_min is None and profile.pledge_max is None):
+        missing.append("pledge_range")
+    return missing
+
+
 def _check_amount(
     value: Any, name: str, errors: dict[str, str], *, upper: int | None = MAX_PLEDGE_FEN
 ) -> None:
