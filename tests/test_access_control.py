@@ -300,7 +300,35 @@ def _state(app: Flask) -> tuple[Any, ...]:
             ),
             tuple(db.session.scalars(select(User.email).order_by(User.id)).all()),
             _money_state(),
+            _matching_state(),
         )
+
+
+def _matching_state() -> tuple[Any, ...]:
+    """Sponsor profiles and introductions: what the matching routes change."""
+    from marketplace.matching.models import Introduction, MatchSuggestion, SponsorProfile
+
+    return (
+        tuple(
+            db.session.execute(
+                select(
+                    SponsorProfile.company_id,
+                    SponsorProfile.pledge_min,
+                    SponsorProfile.pledge_max,
+                    SponsorProfile.interest_statement,
+                    SponsorProfile.updated_at,
+                ).order_by(SponsorProfile.company_id)
+            ).all()
+        ),
+        tuple(
+            db.session.execute(
+                select(
+                    Introduction.id, Introduction.status, Introduction.note, Introduction.viewed_at
+                ).order_by(Introduction.id)
+            ).all()
+        ),
+        db.session.scalar(select(func.count()).select_from(MatchSuggestion)),
+    )
 
 
 def _money_state() -> tuple[Any, ...]:

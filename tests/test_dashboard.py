@@ -73,7 +73,9 @@ def test_company_sees_its_profile_and_recommended_projects(app: Flask, world: fa
     assert "草稿项目：社区图书角" not in page
 
 
-def test_company_recommendations_follow_focus_categories(app: Flask, world: factories.World) -> None:
+def test_company_recommendations_put_focus_categories_first_and_say_why(
+    app: Flask, world: factories.World
+) -> None:
     with app.app_context():
         reviewer = factories.staff()
         member = factories.org_member()
@@ -81,8 +83,9 @@ def test_company_recommendations_follow_focus_categories(app: Flask, world: fact
             member, status="published", reviewer=reviewer, title="环保项目：河道清洁", category="environment"
         )
     page = dashboard(app, world.company_email)
-    assert "环保项目：河道清洁" not in page
-    assert "已发布项目：防溺水安全课" in page
+    # Category is a quarter of the score, not a filter: the out-of-focus project may follow, never lead.
+    assert page.index("已发布项目：防溺水安全课") < page.index("环保项目：河道清洁")
+    assert "同属 儿童关爱 领域" in page
 
 
 def test_staff_see_queues_and_latest_audit_events(app: Flask, world: factories.World) -> None:

@@ -10,12 +10,13 @@ from typing import Any
 
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from marketplace.accounts.models import Role, User
 from marketplace.audit import AuditEvent
 from marketplace.authz import login_required_any
 from marketplace.extensions import db
+from marketplace.matching import operations as matching
 from marketplace.messages import Msg
 from marketplace.parties import queries as party_queries
 from marketplace.parties.models import Company, Organization
@@ -107,29 +108,15 @@ def _organization_dashboard(organization: Organization) -> Any:
 
 
 def _company_dashboard(company: Company) -> Any:
+    """The company's recommendations (best matches first, with the reasons) once it is verified,
+    and a nudge to fill in the sponsor profile that drives them."""
     return render_template(
         "dashboard/company.html",
         company=company,
-        recommended=recommended_projects(company),
+        sponsor_profile=matching.sponsor_profile_of(company),
+        matches=matching.company_matches(company, limit=RECOMMENDED_LIMIT) if company.is_verified else [],
         member_count=len(party_queries.party_members(company)),
     )
-
-
-def recommended_projects(company: Company, limit: int = RECOMMENDED_LIMIT) -> list[Project]:
-    """Published projects in the company's focus categories, its districts first, closing soonest first.
-
-    A company that chose no focus yet sees the projects closing soonest.
-    """
-    query = select(Project).where(Project.status == ProjectStatus.PUBLISHED)
-    category_ids = [category.id for category in company.focus_categories]
-    if category_ids:
-        query = query.where(Project.category_id.in_(category_ids))
-    districts = [district.name for district in company.districts_of_interest]
-    order: list[Any] = []
-    if districts:
-        order.append(case((Project.district.in_(districts), 0), else_=1))
-    order += [Project.deadline, Project.id]
-    return list(db.session.scalars(query.order_by(*order).limit(limit)))
 
 
 # ───────────── staff ─────────────

@@ -24,7 +24,7 @@ from marketplace.errors import BadRequest, Conflict, DomainError, Forbidden, Not
 from marketplace.extensions import db
 from marketplace.forms import populate_errors
 from marketplace.messages import Msg
-from marketplace.money import format_fen, parse_yuan
+from marketplace.money import fen_to_yuan_input, format_fen, parse_yuan
 from marketplace.parties.models import Organization
 from marketplace.payments.service import card_payments_enabled
 from marketplace.pledges import operations as ops
@@ -199,6 +199,7 @@ def pledge_form(project_id: int) -> Any:
     if request.method == "GET":
         form.token.data = new_form_token()
         form.method.data = PledgeMethod.BANK_TRANSFER.value
+        form.amount.data = _suggested_amount(request.args.get("amount"))
         return _render_pledge_form(project, form)
     if not form.validate_on_submit():
         raise BadRequest()
@@ -207,6 +208,16 @@ def pledge_form(project_id: int) -> Any:
         form.form_errors.append(translate(Msg("页面已过期，请核对后重新提交")))
         return _render_pledge_form(project, form, 400)
     return _submit_pledge(project, form, card_enabled)
+
+
+def _suggested_amount(text: str | None) -> str | None:
+    """`?amount=<yuan>` (a recommendation's one-click pledge) prefills the amount; anything
+    unreadable is ignored, and the operation still checks whatever is submitted."""
+    try:
+        amount = parse_yuan(text or "", field="amount")
+    except DomainError:
+        return None
+    return fen_to_yuan_input(amount) if amount > 0 else None
 
 
 def _submit_pledge(project: Project, form: PledgeForm, card_enabled: bool) -> Any:

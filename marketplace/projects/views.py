@@ -91,6 +91,7 @@ def detail(project_id: int) -> Any:
 
 
 def _render_detail(project: Project, form: TransitionForm | None = None, status: int = 200) -> Any:
+    from marketplace.matching.views import potential_sponsors  # matching's pages build on projects
     from marketplace.pledges.views import project_money_context  # pledges' pages build on projects
 
     owner = is_owner(project, current_user)
@@ -111,6 +112,7 @@ def _render_detail(project: Project, form: TransitionForm | None = None, status:
             show_contact=_is_verified_company() and project.status == ProjectStatus.PUBLISHED,
             form=form or TransitionForm(formdata=None),
             money=project_money_context(project, current_user),
+            sponsors=potential_sponsors(project, current_user),
         ),
         status,
     )
