@@ -25,6 +25,7 @@ their deadline, belong to an unverified organization, or that the company alread
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,6 +86,10 @@ TIER_NAMES: Final[Mapping[str, Msg]] = MappingProxyType(
     {"leading": Msg("名木"), "demonstration": Msg("成木"), "growing": Msg("苗木")}
 )
 DAY: Final = 86_400.0
+_GRADE_CODE: Final = {grade: code for code, grade in enumerate(GRADES, start=1)}
+_TIER_CODE: Final = {tier: code for code, tier in enumerate(TIERS, start=1)}
+# Up to this many rows, the text part looks words up per row rather than walking the postings.
+_FEW_ROWS: Final = 64
 
 
 class Audience:
@@ -213,43 +218,53 @@ class Catalog:
         self.credibility = np.fromiter((org_credit[p.organization_id] for p in kept), np.float64, count=n)
         self.grade = [self.organizations[p.organization_id].grade for p in kept]
         self.tier = [self.organizations[p.organization_id].tier for p in kept]
+        # The same as small codes (0 = none), so that a company's preferred grades and tiers are
+        # one array lookup per row instead of a Python test per row.
+        self.grade_code = np.fromiter((_GRADE_CODE.get(g, 0) for g in self.grade), np.int8, count=n)
+        self.tier_code = np.fromiter((_TIER_CODE.get(t, 0) for t in self.tier), np.int8, count=n)
         self._build_text(kept)
 
     def __len__(self) -> int:
         return len(self.projects)
 
     def _build_text(self, kept: Sequence[ProjectFacts]) -> None:
+        # Flat arrays, one entry per (project, word), in each project's word order: numpy does the
+        # counting, weighting and normalising that per-word Python loops did (same floats).
         vocabulary: dict[str, int] = {}
-        df: list[int] = []
-        for project in kept:
-            for term in project.terms:
-                index = vocabulary.setdefault(term, len(df))
-                if index == len(df):
-                    df.append(0)
-                df[index] += 1
+        number = vocabulary.setdefault
+        term_lists = [[number(term, len(vocabulary)) for term in project.terms] for project in kept]
         n = len(kept)
+        lengths = np.fromiter((len(terms) for terms in term_lists), np.int64, count=n)
+        total = int(lengths.sum())
+        term_ids = np.fromiter(itertools.chain.from_iterable(term_lists), np.int64, count=total)
+        # math.log, as before: numpy's SIMD log may differ from libm in the last bit on some CPUs
+        log_tf = np.fromiter(
+            (math.log(tf) for project in kept for tf in project.terms.values()), np.float64, count=total
+        )
+        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        df = np.bincount(term_ids, minlength=len(vocabulary))
         self.vocabulary = vocabulary
-        self.idf = np.log((n + 1) / (np.asarray(df, dtype=np.float64) + 1.0)) + 1.0
+        self.terms = list(vocabulary)  # term id → word (ids are given in insertion order)
+        self.idf = np.log((n + 1) / (df.astype(np.float64) + 1.0)) + 1.0
+        weights = (1.0 + log_tf) * self.idf[term_ids]
+        squares = np.zeros(n)
+        np.add.at(squares, rows, weights * weights)  # unbuffered: summed in each project's word order
+        norms = np.sqrt(squares)
+        norms[norms == 0.0] = 1.0
+        normalised = weights / norms[rows]
         # Per project: its term ids and L2-normalised weights (for explanations and single rows);
         # per term: the rows that contain it and their weights (for scoring everything at once).
-        self.project_terms: list[dict[int, float]] = []
-        postings: list[list[tuple[int, float]]] = [[] for _ in df]
-        for row, project in enumerate(kept):
-            weights = {
-                vocabulary[t]: (1.0 + math.log(tf)) * self.idf[vocabulary[t]]
-                for t, tf in project.terms.items()
-            }
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            normalised = {t: w / norm for t, w in weights.items()}
-            self.project_terms.append(normalised)
-            for t, w in normalised.items():
-                postings[t].append((row, w))
+        starts = np.concatenate(([0], np.cumsum(lengths))).tolist()
+        flat = normalised.tolist()
+        self.project_terms: list[dict[int, float]] = [
+            dict(zip(terms, flat[start:end], strict=True))
+            for terms, start, end in zip(term_lists, starts, starts[1:], strict=False)
+        ]
+        order = np.argsort(term_ids, kind="stable")  # rows stay in ascending order within a term
+        by_term_rows, by_term_weights = rows[order], normalised[order]
+        bounds = np.concatenate(([0], np.cumsum(df))).tolist()
         self.postings = [
-            (
-                np.fromiter((r for r, _ in p), np.int64, len(p)),
-                np.fromiter((w for _, w in p), np.float64, len(p)),
-            )
-            for p in postings
+            (by_term_rows[start:end], by_term_weights[start:end]) for start, end in itertools.pairwise(bounds)
         ]
 
     def query_vector(self, terms: Mapping[str, int]) -> dict[int, float]:
@@ -354,12 +369,14 @@ def _parts(sponsor: _Sponsor, catalog: Catalog, rows: np.ndarray, now: float) ->
 def _text_part(sponsor: _Sponsor, catalog: Catalog, rows: np.ndarray) -> np.ndarray:
     if not sponsor.query:
         return np.zeros(len(rows))
-    if len(rows) == len(catalog):  # every row: walk the postings of the statement's words
+    if len(rows) > _FEW_ROWS:  # walk the postings of the statement's words, then keep the rows asked
         similarity = np.zeros(len(catalog))
         for term, weight in sponsor.query.items():
             hit_rows, hit_weights = catalog.postings[term]
             similarity[hit_rows] += weight * hit_weights
-    else:
+        if len(rows) != len(catalog):
+            similarity = similarity[rows]
+    else:  # one or a few rows (score_pair, rank_sponsors): look the words up per row
         similarity = np.array(
             [
                 sum(
@@ -386,14 +403,13 @@ def _credibility_part(sponsor: _Sponsor, catalog: Catalog, rows: np.ndarray) -> 
     part = catalog.credibility[rows]
     grades, tiers = sponsor.facts.preferred_grades, sponsor.facts.preferred_tiers
     if grades or tiers:
-        misses = np.array(
-            [
-                (bool(grades) and catalog.grade[row] not in grades)
-                or (bool(tiers) and catalog.tier[row] not in tiers)
-                for row in rows
-            ],
-            dtype=bool,
-        )
+        misses = np.zeros(len(rows), dtype=bool)
+        if grades:
+            allowed = np.array([grade in grades for grade in (None, *GRADES)])
+            misses |= ~allowed[catalog.grade_code[rows]]
+        if tiers:
+            allowed = np.array([tier in tiers for tier in (None, *TIERS)])
+            misses |= ~allowed[catalog.tier_code[rows]]
         part = np.where(misses, part * PREFERENCE_MISS, part)
     return part
 
@@ -579,8 +595,7 @@ def _shared_words(compiled: _Sponsor, catalog: Catalog, row: int, most: int = 3)
     contributions = sorted(
         ((-weight * terms[term], term) for term, weight in compiled.query.items() if term in terms),
     )
-    names = {index: term for term, index in catalog.vocabulary.items() if index in terms}
-    return [names[term] for _, term in contributions[:most]]
+    return [catalog.terms[term] for _, term in contributions[:most]]
 
 
 def _budget_reason(compiled: _Sponsor, gap: int, company: bool, add) -> None:  # type: ignore[no-untyped-def]
