@@ -296,14 +296,16 @@ def _load_matching(companies: dict[str, Company], reviewer: User, report: LoadRe
             matching.respond_to_introduction(introduction, member, outcome, item.get("response", ""))
         elif outcome == "converted":
             matching.mark_viewed(introduction, member)
-            pledges.create_pledge(
+            amount = item["pledge_yuan"] * 100
+            pledge = pledges.create_pledge(
                 project,
                 member,
-                pledges.PledgeRequest(
-                    amount=item["pledge_yuan"] * 100, method=PledgeMethod.BANK_TRANSFER.value
-                ),
+                pledges.PledgeRequest(amount=amount, method=PledgeMethod.BANK_TRANSFER.value),
                 idempotency_key=f"demo-introduced-{number}",
                 card_enabled=False,
+            )
+            pledges.confirm_offline_pledge(
+                pledge, reviewer, received_amount=amount, bank_reference=f"DEMO-INTRODUCED-{number}"
             )
     matching.refresh_board(now=now)
 
