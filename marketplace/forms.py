@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 
 from marketplace.errors import DomainError
+from marketplace.money import parse_yuan
 from marketplace.web import translate
+
+T = TypeVar("T")
 
 
 def populate_errors(form: FlaskForm, error: DomainError, *, aliases: dict[str, str] | None = None) -> None:
@@ -32,3 +36,23 @@ def populate_errors(form: FlaskForm, error: DomainError, *, aliases: dict[str, s
 
 def strip_filter(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
+
+
+class FieldReader:
+    """Reads a form's typed values one field at a time, collecting every field's reason instead of
+    stopping at the first, so the page can show them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def read(self, parse: Callable[[], T]) -> T | None:
+        try:
+            return parse()
+        except DomainError as error:
+            self.errors.update(error.fields)
+            return None
+
+
+def optional_yuan(text: str | None, field: str) -> int | None:
+    """An optional amount typed in yuan → fen, or None when left empty."""
+    return parse_yuan(text, field=field) if text and text.strip() else None

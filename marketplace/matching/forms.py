@@ -3,24 +3,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 
 from marketplace.errors import DomainError
-from marketplace.forms import strip_filter
+from marketplace.forms import FieldReader, optional_yuan, strip_filter
 from marketplace.matching.models import SponsorProfile
 from marketplace.matching.operations import NOTE_MAX, STATEMENT_MAX, SponsorProfileInput
 from marketplace.matching.scoring import GRADES, TIER_NAMES, TIERS
 from marketplace.messages import Msg
-from marketplace.money import fen_to_yuan_input, parse_yuan
+from marketplace.money import fen_to_yuan_input
 from marketplace.parties.forms import category_choices, district_choices
 from marketplace.parties.models import Company
 
-T = TypeVar("T")
 _MONEY_INPUT = {"inputmode": "decimal", "autocomplete": "off"}
 RESPONSE_NOTE_MAX = 500
 
@@ -28,10 +26,6 @@ RESPONSE_NOTE_MAX = 500
 def grade_label(grade: str) -> str:
     """ "A4" → "4A", as organizations' grades are written in China."""
     return f"{grade[1:]}A" if grade[:1] == "A" else grade
-
-
-def _optional_yuan(text: str | None, field: str) -> int | None:
-    return parse_yuan(text, field=field) if text and text.strip() else None
 
 
 def _optional_count(text: str | None, field: str) -> int | None:
@@ -122,21 +116,14 @@ class SponsorProfileForm(FlaskForm):
     def to_input(self) -> tuple[SponsorProfileInput, dict[str, str]]:
         """The typed values (fen for amounts) and the reasons of the fields that could not be read;
         an unreadable field is left empty in the input so the operation still checks the others."""
-        errors: dict[str, str] = {}
-
-        def read(parse: Callable[[], T]) -> T | None:
-            try:
-                return parse()
-            except DomainError as error:
-                errors.update(error.fields)
-                return None
-
+        reader = FieldReader()
+        read, errors = reader.read, reader.errors
         data = SponsorProfileInput(
             focus_categories=list(self.focus_categories.data or []),
             districts=list(self.districts.data or []),
-            pledge_min=read(lambda: _optional_yuan(self.pledge_min.data, "pledge_min")),
-            pledge_max=read(lambda: _optional_yuan(self.pledge_max.data, "pledge_max")),
-            yearly_budget=read(lambda: _optional_yuan(self.yearly_budget.data, "yearly_budget")),
+            pledge_min=read(lambda: optional_yuan(self.pledge_min.data, "pledge_min")),
+            pledge_max=read(lambda: optional_yuan(self.pledge_max.data, "pledge_max")),
+            yearly_budget=read(lambda: optional_yuan(self.yearly_budget.data, "yearly_budget")),
             interest_statement=self.interest_statement.data or "",
             preferred_grades=list(self.preferred_grades.data or []),
             preferred_tiers=list(self.preferred_tiers.data or []),

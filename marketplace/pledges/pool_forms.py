@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,7 +16,7 @@ from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import DateTimeLocalInput
 
 from marketplace.errors import DomainError
-from marketplace.forms import strip_filter
+from marketplace.forms import FieldReader, optional_yuan, strip_filter
 from marketplace.messages import Msg
 from marketplace.money import BASIS_POINTS, parse_yuan
 from marketplace.pledges.operations import PoolInput
@@ -29,7 +28,6 @@ from marketplace.web import localized
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 DEFAULT_DAYS = 30
 _RATIO = re.compile(r"[+-]?(?:\d{1,6}(?:\.\d{1,12})?|\.\d{1,12})")
-T = TypeVar("T")
 
 
 def parse_ratio(text: str, *, field: str = "ratio") -> int:
@@ -61,10 +59,6 @@ def format_ratio(ratio_bp: int) -> str:
     """10,000 → "1:1", 5,000 → "1:0.5", 12,500 → "1:1.25"."""
     matched = (Decimal(ratio_bp) / BASIS_POINTS).normalize()
     return f"1:{matched:f}"
-
-
-def _optional_yuan(text: str | None, field: str) -> int | None:
-    return parse_yuan(text, field=field) if text and text.strip() else None
 
 
 def parse_local_moment(text: str | None, *, field: str, end_of_day: bool) -> datetime:
@@ -159,19 +153,12 @@ class PoolForm(FlaskForm):
 
     def to_input(self) -> PoolInput:
         """The typed values as a PoolInput; raises one DomainError naming every field it cannot read."""
-        errors: dict[str, str] = {}
-
-        def read(parse: Callable[[], T]) -> T | None:
-            try:
-                return parse()
-            except DomainError as error:
-                errors.update(error.fields)
-                return None
-
+        reader = FieldReader()
+        read, errors = reader.read, reader.errors
         budget = read(lambda: parse_yuan(self.budget.data or "", field="budget"))
         ratio_bp = read(lambda: parse_ratio(self.ratio.data or ""))
-        cap_pledge = read(lambda: _optional_yuan(self.cap_per_pledge.data, "cap_per_pledge"))
-        cap_project = read(lambda: _optional_yuan(self.cap_per_project.data, "cap_per_project"))
+        cap_pledge = read(lambda: optional_yuan(self.cap_per_pledge.data, "cap_per_pledge"))
+        cap_project = read(lambda: optional_yuan(self.cap_per_project.data, "cap_per_project"))
         starts_at = read(lambda: parse_local_moment(self.starts_at.data, field="starts_at", end_of_day=False))
         ends_at = read(lambda: parse_local_moment(self.ends_at.data, field="ends_at", end_of_day=True))
         if errors or budget is None or ratio_bp is None or starts_at is None or ends_at is None:

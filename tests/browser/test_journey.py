@@ -11,6 +11,7 @@ from flask import Flask
 
 from marketplace.timeutil import local_today
 from tests import factories
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,14 +19,6 @@ ORG_NAME = "鹿城区星光助残青年服务社"
 ORG_EMAIL = "xingguang@example.cn"
 ORG_PASSWORD = "Xingguang-Help-2026"
 PROJECT_TITLE = "「星光工坊」残障青年咖啡师培训"
-
-
-def _log_in(page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/dashboard"))
 
 
 def test_org_signs_up_and_gets_a_project_published(browser_app: Flask, new_page) -> None:
@@ -52,7 +45,7 @@ def test_org_signs_up_and_gets_a_project_published(browser_app: Flask, new_page)
 
     # 2. Staff verify it.
     staff = new_page("staff")
-    _log_in(staff, staff_email, factories.PASSWORD)
+    log_in(staff, staff_email, factories.PASSWORD)
     staff.goto("/staff/verifications")
     row = staff.locator("tr", has_text=ORG_NAME)
     row.get_by_role("button", name="通过").click()

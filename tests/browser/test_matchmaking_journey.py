@@ -10,16 +10,9 @@ import pytest
 from flask import Flask
 
 from tests import factories
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/dashboard"))
 
 
 def test_from_sponsor_profile_to_a_converted_introduction(browser_app: Flask, new_page) -> None:
@@ -34,7 +27,7 @@ def test_from_sponsor_profile_to_a_converted_introduction(browser_app: Flask, ne
 
     # 1. The company is asked for its sponsor profile, fills it in and sees why projects fit it.
     company = new_page("company")
-    _log_in(company, sponsor_email)
+    log_in(company, sponsor_email)
     assert "填写赞助偏好，推荐会更准" in company.content()
     company.get_by_role("link", name="填写赞助偏好").first.click()
     company.wait_for_url(re.compile(r"/sponsor-profile$"))
@@ -49,7 +42,7 @@ def test_from_sponsor_profile_to_a_converted_introduction(browser_app: Flask, ne
 
     # 2. Staff find the company's best projects on the board and introduce one, with a note.
     staff = new_page("staff")
-    _log_in(staff, staff_email)
+    log_in(staff, staff_email)
     staff.get_by_role("link", name="撮合看板").first.click()
     staff.select_option("#board-company", str(company_id))
     staff.get_by_role("button", name="查看").click()

@@ -13,16 +13,9 @@ from marketplace.extensions import db
 from marketplace.pledges import operations as pledges
 from marketplace.projects.models import Project
 from tests import factories
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page, email: str) -> None:
-    page.goto("/login")
-    page.fill("#email", email)
-    page.fill("#password", factories.PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/dashboard"))
 
 
 def test_a_bank_transfer_pledge_from_form_to_receipt(browser_app: Flask, new_page) -> None:
@@ -36,7 +29,7 @@ def test_a_bank_transfer_pledge_from_form_to_receipt(browser_app: Flask, new_pag
 
     # 1. The company finds the project and pledges ¥5,000 by bank transfer, with a message.
     company = new_page("company")
-    _log_in(company, donor_email)
+    log_in(company, donor_email)
     company.goto(f"/projects/{project_id}")
     assert "鹿城区青少年发展基金会" in company.content()  # the page says who receives the money
     company.get_by_role("link", name="我要认捐").click()
@@ -55,7 +48,7 @@ def test_a_bank_transfer_pledge_from_form_to_receipt(browser_app: Flask, new_pag
 
     # 2. Staff find it by its reference code and confirm what the bank statement shows.
     staff = new_page("staff")
-    _log_in(staff, staff_email)
+    log_in(staff, staff_email)
     staff.goto(f"/staff/pledges?q={code}")
     row = staff.locator("tr", has_text=code)
     row.get_by_role("link", name="温州瓯江鞋业有限公司").click()
