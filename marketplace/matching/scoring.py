@@ -430,8 +430,15 @@ def _history_part(sponsor: _Sponsor, catalog: Catalog, rows: np.ndarray) -> np.n
 
 
 def _total(parts: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Scores to one decimal, equal to Python's ``round(sum(weight × part), 1)`` for every row (what a
+    person recomputing a score from its parts gets). numpy's own round differs where ×10 lands on .5
+    (49.15 → 49.2, Python 49.1), so those few rows are rounded by Python."""
     total = sum(WEIGHTS[name] * values for name, values in parts.items())
-    return np.round(total, 1)
+    scaled = total * 10
+    rounded = np.rint(scaled) / 10
+    for index in np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6):
+        rounded[index] = round(float(total[index]), 1)
+    return rounded
 
 
 def _open_rows(sponsor: _Sponsor, catalog: Catalog, rows: np.ndarray, now: float) -> np.ndarray:
@@ -483,8 +490,7 @@ def rank_projects(
             break
     picked += deferred[: limit - len(picked)]
     return [
-        _match(compiled, catalog, int(rows[p]), {k: float(v[p]) for k, v in parts.items()}, audience, moment)
-        for p in picked
+        _match(compiled, catalog, int(rows[p]), parts, p, float(totals[p]), audience, moment) for p in picked
     ]
 
 
@@ -526,15 +532,23 @@ def _score_row(
     if not len(rows):
         return None
     parts = _parts(compiled, catalog, rows, moment)
-    return _match(compiled, catalog, row, {k: float(v[0]) for k, v in parts.items()}, audience, moment)
+    return _match(compiled, catalog, row, parts, 0, float(_total(parts)[0]), audience, moment)
 
 
 def _match(
-    compiled: _Sponsor, catalog: Catalog, row: int, parts: dict[str, float], audience: str, now: float
+    compiled: _Sponsor,
+    catalog: Catalog,
+    row: int,
+    columns: Mapping[str, np.ndarray],
+    position: int,
+    score: float,
+    audience: str,
+    now: float,
 ) -> Match:
+    """One match from column ``position`` of the parts; ``score`` is the total the ranking used."""
     project = catalog.projects[row]
+    parts = {name: float(values[position]) for name, values in columns.items()}
     gap = int(catalog.goal[row] - catalog.raised[row])
-    score = round(sum(WEIGHTS[name] * value for name, value in parts.items()), 1)
     return Match(
         company_id=compiled.facts.company_id,
         project_id=project.id,
