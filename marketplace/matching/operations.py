@@ -27,6 +27,7 @@ from marketplace.matching.scoring import (
     SponsorFacts,
     rank_projects,
     rank_sponsors,
+    score_pair,
 )
 from marketplace.matching.states import (
     COMPANY_CHOICES,
@@ -377,7 +378,7 @@ def send_introduction(staff: User | None, company: Company, project: Project, no
         raise DomainError(errors)
     if open_introduction(company.id, project.id) is not None:
         raise _duplicate()
-    match = catalogs_score(company, project)
+    match = _score_as_sent(company, project)
     introduction = Introduction(
         company_id=company.id,
         project_id=project.id,
@@ -417,9 +418,8 @@ def _duplicate() -> Conflict:
     return Conflict.on("project_id", Msg("已经向该企业介绍过这个项目，介绍仍在进行中"))
 
 
-def catalogs_score(company: Company, project: Project) -> Match | None:
-    from marketplace.matching.scoring import score_pair
-
+def _score_as_sent(company: Company, project: Project) -> Match | None:
+    """The pair's match as staff see it now, kept on the introduction for later comparison."""
     now = utcnow()
     current = catalogs.catalog(now)
     if project.id not in current.row_of:
