@@ -4,7 +4,6 @@ the funnel, and the precomputed board."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,8 +29,7 @@ from marketplace.pledges.models import Pledge
 from marketplace.projects.models import Project
 from marketplace.timeutil import utcnow
 from tests import factories
-
-JOIN_TIMEOUT = 120
+from tests.concurrency import run_rounds
 
 
 @dataclass
@@ -945,42 +943,20 @@ def race(app: Flask) -> Iterator[RaceScene]:
 def test_concurrent_introductions_of_one_pair_give_one_row_and_conflicts(app: Flask, race: RaceScene) -> None:
     """Four staff members introduce the same company to the same project at the same moment, five
     times over: each time exactly one introduction is made and the others are told it exists."""
-    barrier = threading.Barrier(THREADS)
-    outcomes: list[list[str]] = [[] for _ in range(THREADS)]
-    errors: list[BaseException] = []
 
-    def run(index: int) -> None:
-        with app.app_context():
-            try:
-                for round_ in range(ROUNDS):
-                    barrier.wait(timeout=JOIN_TIMEOUT)
-                    staff = db.session.get(User, race.staff_ids[index])
-                    company = db.session.get(Company, race.company_id)
-                    project = db.session.get(Project, race.project_ids[round_])
-                    try:
-                        matching.send_introduction(staff, company, project, f"第 {round_} 轮")
-                        db.session.commit()
-                        outcomes[index].append("sent")
-                    except Conflict:
-                        db.session.rollback()
-                        outcomes[index].append("conflict")
-            except threading.BrokenBarrierError:
-                pass
-            except BaseException as error:
-                errors.append(error)
-                barrier.abort()
-            finally:
-                db.session.rollback()
+    def introduce(index: int, round_: int) -> str:
+        staff = db.session.get(User, race.staff_ids[index])
+        company = db.session.get(Company, race.company_id)
+        project = db.session.get(Project, race.project_ids[round_])
+        try:
+            matching.send_introduction(staff, company, project, f"第 {round_} 轮")
+            db.session.commit()
+        except Conflict:
+            db.session.rollback()
+            return "conflict"
+        return "sent"
 
-    workers = [threading.Thread(target=run, args=(index,)) for index in range(THREADS)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(JOIN_TIMEOUT)
-    assert not any(worker.is_alive() for worker in workers), "a worker thread hung"
-    if errors:
-        raise errors[0]
-
+    outcomes = run_rounds(app, THREADS, ROUNDS, introduce)
     for round_ in range(ROUNDS):
         assert sorted(outcomes[t][round_] for t in range(THREADS)) == ["conflict"] * (THREADS - 1) + ["sent"]
     with app.app_context():

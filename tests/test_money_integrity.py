@@ -19,8 +19,7 @@ Run them on PostgreSQL with
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -40,47 +39,12 @@ from marketplace.pledges.states import PledgeStatus
 from marketplace.projects.models import Project
 from marketplace.timeutil import utcnow
 from tests import factories
+from tests.concurrency import run_rounds
 
 THREADS = 16
 ROUNDS = 20
 AUDIT_ROUNDS = 10
 POOL_BUDGETS = (200_000, 300_000)  # fen: ¥2,000 and ¥3,000
-JOIN_TIMEOUT = 300  # seconds; a thread still alive after that is a hang, and fails the test
-
-
-def run_rounds(app: Flask, threads: int, rounds: int, step: Callable[[int, int], Any]) -> list[list[Any]]:
-    """Run step(thread, round) in `threads` threads; every round starts on a shared barrier.
-
-    Each thread has its own app context (own session, own connection). The first error is raised
-    after every thread has stopped; a thread that fails breaks the barrier so the others stop too.
-    """
-    barrier = threading.Barrier(threads)
-    results: list[list[Any]] = [[] for _ in range(threads)]
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        with app.app_context():
-            try:
-                for round_ in range(rounds):
-                    barrier.wait(timeout=JOIN_TIMEOUT)
-                    results[index].append(step(index, round_))
-            except threading.BrokenBarrierError:
-                pass  # another thread failed first; its error is the one reported
-            except BaseException as error:
-                errors.append(error)
-                barrier.abort()
-            finally:
-                db.session.rollback()
-
-    workers = [threading.Thread(target=run, args=(index,), name=f"money-{index}") for index in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(JOIN_TIMEOUT)
-    assert not any(worker.is_alive() for worker in workers), "a worker thread hung"
-    if errors:
-        raise errors[0]
-    return results
 
 
 @dataclass(frozen=True)
