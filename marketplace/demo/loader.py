@@ -25,7 +25,7 @@ from marketplace.parties import operations as parties
 from marketplace.parties.models import Company, Organization
 from marketplace.parties.uscc import make_uscc
 from marketplace.pledges import operations as pledges
-from marketplace.pledges.models import LedgerEntry, MatchingPool, PledgeMethod
+from marketplace.pledges.models import LedgerEntry, MatchingPool, Pledge, PledgeMethod
 from marketplace.pledges.states import PledgeStatus
 from marketplace.projects import operations as projects
 from marketplace.projects import updates
@@ -150,22 +150,28 @@ def _backdate(project: Project, days_ago: int, now: datetime) -> None:
     project.published_at = now - timedelta(days=days_ago + 1)
 
 
+def _transfer_received(
+    project: Project, donor: User, reviewer: User, request: pledges.PledgeRequest, key: str, reference: str
+) -> Pledge:
+    """A bank-transfer pledge made through the real operation, then confirmed by staff in full."""
+    pledge = pledges.create_pledge(project, donor, request, idempotency_key=key, card_enabled=False)
+    pledges.confirm_offline_pledge(pledge, reviewer, received_amount=request.amount, bank_reference=reference)
+    return pledge
+
+
 def _add_pledges(
     project: Project, record: dict[str, Any], companies: dict[str, Company], reviewer: User, now: datetime
 ) -> None:
     for number, item in enumerate(record.get("pledges", []), start=1):
         company = companies[item["company"]]
         donor = company.members[0]
-        amount = item["amount_yuan"] * 100
-        pledge = pledges.create_pledge(
+        pledge = _transfer_received(
             project,
             donor,
-            pledges.PledgeRequest(amount=amount, method=PledgeMethod.BANK_TRANSFER.value),
-            idempotency_key=f"demo-{record['key']}-{number}",
-            card_enabled=False,
-        )
-        pledges.confirm_offline_pledge(
-            pledge, reviewer, received_amount=amount, bank_reference=f"DEMO-{record['key']}-{number}"
+            reviewer,
+            pledges.PledgeRequest(item["amount_yuan"] * 100, PledgeMethod.BANK_TRANSFER.value),
+            f"demo-{record['key']}-{number}",
+            f"DEMO-{record['key']}-{number}",
         )
         when = now - timedelta(days=item["days_ago"])
         pledge.created_at = pledge.paid_at = when
@@ -296,16 +302,13 @@ def _load_matching(companies: dict[str, Company], reviewer: User, report: LoadRe
             matching.respond_to_introduction(introduction, member, outcome, item.get("response", ""))
         elif outcome == "converted":
             matching.mark_viewed(introduction, member)
-            amount = item["pledge_yuan"] * 100
-            pledge = pledges.create_pledge(
+            _transfer_received(
                 project,
                 member,
-                pledges.PledgeRequest(amount=amount, method=PledgeMethod.BANK_TRANSFER.value),
-                idempotency_key=f"demo-introduced-{number}",
-                card_enabled=False,
-            )
-            pledges.confirm_offline_pledge(
-                pledge, reviewer, received_amount=amount, bank_reference=f"DEMO-INTRODUCED-{number}"
+                reviewer,
+                pledges.PledgeRequest(item["pledge_yuan"] * 100, PledgeMethod.BANK_TRANSFER.value),
+                f"demo-introduced-{number}",
+                f"DEMO-INTRODUCED-{number}",
             )
     matching.refresh_board(now=now)
 
@@ -358,22 +361,18 @@ def _load_money(companies: dict[str, Company], reviewer: User, report: LoadRepor
             ),
         )
     for number, item in enumerate(content.MATCHED_PLEDGES, start=1):
-        project = projects_by_key[item["project"]]
-        amount = item["amount_yuan"] * 100
-        pledge = pledges.create_pledge(
-            project,
+        _transfer_received(
+            projects_by_key[item["project"]],
             companies[item["company"]].members[0],
+            reviewer,
             pledges.PledgeRequest(
-                amount=amount,
+                amount=item["amount_yuan"] * 100,
                 method=PledgeMethod.BANK_TRANSFER.value,
                 message=item["message"],
                 anonymous=item.get("anonymous", False),
             ),
-            idempotency_key=f"demo-matched-{number}",
-            card_enabled=False,
-        )
-        pledges.confirm_offline_pledge(
-            pledge, reviewer, received_amount=amount, bank_reference=f"DEMO-MATCHED-{number}"
+            f"demo-matched-{number}",
+            f"DEMO-MATCHED-{number}",
         )
     for number, item in enumerate(content.PENDING_PLEDGES, start=1):
         pledges.create_pledge(
