@@ -81,6 +81,7 @@ def _import_models() -> None:
     """Every model must be imported before migrations compare or tables are created."""
     from marketplace import audit  # noqa: F401
     from marketplace.accounts import models as _accounts  # noqa: F401
+    from marketplace.agreements import models as _agreements  # noqa: F401
     from marketplace.matching import models as _matching  # noqa: F401
     from marketplace.notifications import models as _notifications  # noqa: F401
     from marketplace.parties import models as _parties  # noqa: F401
@@ -124,6 +125,8 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
+    from marketplace.agreements import cli as _agreements_cli  # noqa: F401  (adds the agreement jobs)
+    from marketplace.audit_cli import audit_cli
     from marketplace.demo.cli import demo_command
     from marketplace.matching import cli as _matching_cli  # noqa: F401  (adds `jobs refresh-matches`)
     from marketplace.payments.cli import payments_cli
@@ -131,6 +134,7 @@ def _register_cli(app: Flask) -> None:
     from marketplace.search.cli import search_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(search_cli)

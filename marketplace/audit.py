@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,8 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The party the actor acted for, e.g. "organization:3", "company:7" or "staff".
+    acting_for: Mapped[str | None] = mapped_column(String(40))
     action: Mapped[str] = mapped_column(String(64), index=True)
     subject_type: Mapped[str] = mapped_column(String(32), default="")
     subject_id: Mapped[int | None] = mapped_column(Integer)
@@ -51,7 +54,7 @@ def _event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
 
 
 def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
-    return {
+    fields = {
         "created_at": event.created_at.isoformat(),
         "actor_id": event.actor_id,
         "action": event.action,
@@ -61,6 +64,10 @@ def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
         "request_id": event.request_id,
         "payload": event.payload,
     }
+    # Added later: hashed only when set, so events written before it still verify.
+    if event.acting_for is not None:
+        fields["acting_for"] = event.acting_for
+    return fields
 
 
 def _request_context() -> tuple[str | None, str | None]:
@@ -91,6 +98,7 @@ def record(
     actor_id: int | None = None,
     subject: Any = None,
     payload: dict[str, Any] | None = None,
+    acting_for: str | None = None,
 ) -> AuditEvent:
     """Add an audit event to the current transaction (the caller commits)."""
     ip, request_id = _request_context()
@@ -99,6 +107,7 @@ def record(
     event = AuditEvent(
         created_at=utcnow(),
         actor_id=actor_id,
+        acting_for=acting_for,
         action=action,
         subject_type=type(subject).__name__ if subject is not None else "",
         subject_id=getattr(subject, "id", None),
@@ -113,13 +122,45 @@ def record(
     return event
 
 
+def acting_for_label(user: Any) -> str | None:
+    """The party a user acts for, as audit events record it."""
+    if user is None:
+        return None
+    if getattr(user, "is_staff", False):
+        return "staff"
+    if getattr(user, "organization_id", None):
+        return f"organization:{user.organization_id}"
+    if getattr(user, "company_id", None):
+        return f"company:{user.company_id}"
+    return None
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int  # events that verified before the first broken one (all of them when intact)
+    broken_id: int | None = None
+    problem: str = ""
+
+
+def verify_report() -> ChainReport:
+    """Walk the chain in id order: each event must name the previous event's hash and hash to its
+    own stored hash. Reports the first event where either fails."""
+    expected_prev = GENESIS_HASH
+    checked = 0
+    for event in db.session.scalars(
+        select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=1000)
+    ):
+        if event.prev_hash != expected_prev:
+            return ChainReport(
+                checked, event.id, "它记录的上一条哈希与上一条事件不符（有事件被删除、插入或改动）"
+            )
+        if event.hash != _event_hash(event.prev_hash, _hashed_fields(event)):
+            return ChainReport(checked, event.id, "它的内容与其哈希不符（内容被改动）")
+        expected_prev = event.hash
+        checked += 1
+    return ChainReport(checked)
+
+
 def verify_chain() -> int | None:
     """Return the id of the first event whose hash or link does not hold, or None when intact."""
-    expected_prev = GENESIS_HASH
-    for event in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
-        if event.prev_hash != expected_prev or event.hash != _event_hash(
-            event.prev_hash, _hashed_fields(event)
-        ):
-            return event.id
-        expected_prev = event.hash
-    return None
+    return verify_report().broken_id

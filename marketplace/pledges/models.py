@@ -7,7 +7,7 @@ idempotency key, Stripe id and ledger reference is UNIQUE in the database.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -33,6 +34,7 @@ from marketplace.timeutil import utcnow
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
+    from marketplace.agreements.models import Agreement
     from marketplace.parties.models import Company
     from marketplace.projects.models import Project
 
@@ -82,11 +84,19 @@ class Pledge(db.Model):
             "refunded_amount >= 0 AND refunded_amount <= COALESCE(paid_amount, 0)", name="refund_within_paid"
         ),
         Index("ix_pledges_project_status", "project_id", "status"),
+        CheckConstraint("project_id IS NOT NULL OR agreement_id IS NOT NULL", name="project_or_agreement"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    # None only for an agreement's tranche that names no project: the money then goes to the
+    # organization's agreement account (the agreement says which organization).
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    # A tranche of an active partnership agreement, scheduled for ``due_on``.
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), index=True)
+    agreement_version_id: Mapped[int | None] = mapped_column(ForeignKey("agreement_versions.id"))
+    tranche_no: Mapped[int | None] = mapped_column(Integer)
+    due_on: Mapped[date | None] = mapped_column(Date)
     amount: Mapped[int] = mapped_column(BigInteger)  # fen, as pledged (in kind: the company's estimate)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     method: Mapped[str] = mapped_column(String(16))
@@ -121,8 +131,9 @@ class Pledge(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)  # failed / cancelled / expired / refunded
 
-    project: Mapped[Project] = relationship()
+    project: Mapped[Project | None] = relationship()
     company: Mapped[Company] = relationship()
+    agreement: Mapped[Agreement | None] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
     match_credits: Mapped[list[MatchCredit]] = relationship(
@@ -138,6 +149,22 @@ class Pledge(db.Model):
     @property
     def method_label(self) -> Msg:
         return METHOD_LABELS[PledgeMethod(self.method)]
+
+    @property
+    def organization_id(self) -> int | None:
+        """The organization the money is for: the project's, or the agreement's."""
+        if self.project is not None:
+            return self.project.organization_id
+        return self.agreement.organization_id if self.agreement is not None else None
+
+    @property
+    def purpose(self) -> str:
+        """What the money is for, as receipts and lists name it: the project, else the agreement."""
+        if self.project is not None:
+            return self.project.title
+        if self.agreement is not None:
+            return f"《{self.agreement.title}》协议资金"
+        return ""
 
     @property
     def net_amount(self) -> int:
@@ -275,7 +302,8 @@ class LedgerEntry(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    # None for money on an organization's agreement account (no project named); see ``account``.
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     amount: Mapped[int] = mapped_column(BigInteger)  # fen, signed
     currency: Mapped[str] = mapped_column(String(3), default="CNY")

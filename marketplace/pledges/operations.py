@@ -14,7 +14,7 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select, update
@@ -27,7 +27,7 @@ from marketplace.extensions import db
 from marketplace.matching.operations import convert_introductions
 from marketplace.messages import Msg
 from marketplace.money import format_fen
-from marketplace.parties.models import Company
+from marketplace.parties.models import Company, Organization
 from marketplace.pledges.accounting import (
     RAISED_KINDS,
     LedgerKind,
@@ -90,7 +90,14 @@ def default_foundation() -> PartnerFoundation | None:
 def receiving_entity(project: Project) -> ReceivingEntity | None:
     """Only an organization with public-fundraising qualification (公开募捐资格) and a bank account
     on file receives money itself; every other project raises through a partner foundation."""
-    organization = project.organization
+    return organization_receiving_entity(project.organization, project.partner_foundation)
+
+
+def organization_receiving_entity(
+    organization: Organization, foundation: PartnerFoundation | None = None
+) -> ReceivingEntity | None:
+    """Who receives money meant for ``organization``: itself when qualified, else ``foundation``
+    (when active) or the default partner foundation."""
     if organization.public_fundraising_qualified and organization.bank_account_number:
         return ReceivingEntity(
             "organization",
@@ -100,7 +107,6 @@ def receiving_entity(project: Project) -> ReceivingEntity | None:
             organization.bank_account_name or organization.name,
             organization.bank_account_number,
         )
-    foundation = project.partner_foundation
     if foundation is None or not foundation.active:
         foundation = default_foundation()
     if foundation is None:
@@ -366,6 +372,73 @@ def create_pledge(
     return pledge
 
 
+@dataclass(frozen=True)
+class ScheduledPledge:
+    """A bank transfer a company committed to in a signed agreement, due on a given day."""
+
+    company_id: int
+    organization: Organization
+    project: Project | None  # None: the organization's agreement account
+    amount: int  # fen
+    due_on: date
+    agreement_id: int
+    agreement_version_id: int
+    tranche_no: int
+    message: str = ""
+
+
+def schedule_pledge(scheduled: ScheduledPledge, *, actor_id: int | None) -> Pledge:
+    """Create the pending bank-transfer pledge for one tranche of an agreement. The idempotency key
+    names the agreement, version and tranche, so activating the same version twice schedules once.
+    Staff confirm its arrival like any bank transfer; the project need not be open for pledges,
+    because the money was promised in a signed agreement, not through the project page."""
+    key = f"agreement:{scheduled.agreement_id}:v{scheduled.agreement_version_id}:t{scheduled.tranche_no}"
+    existing = _pledge_by_key(key)
+    if existing is not None:
+        return existing
+    foundation = scheduled.project.partner_foundation if scheduled.project is not None else None
+    payee = organization_receiving_entity(scheduled.organization, foundation)
+    if payee is None:
+        raise Conflict.on("organization", Msg("该社会组织尚未设置收款机构，请联系团区委工作人员"))
+    pledge = Pledge(
+        project_id=scheduled.project.id if scheduled.project is not None else None,
+        company_id=scheduled.company_id,
+        agreement_id=scheduled.agreement_id,
+        agreement_version_id=scheduled.agreement_version_id,
+        tranche_no=scheduled.tranche_no,
+        due_on=scheduled.due_on,
+        amount=scheduled.amount,
+        method=PledgeMethod.BANK_TRANSFER.value,
+        status=PledgeStatus.PENDING.value,
+        idempotency_key=key,
+        request_fingerprint="",
+        reference_code=_new_reference_code(),
+        message=scheduled.message[:MESSAGE_MAX],
+        payee_kind=payee.kind,
+        payee_id=payee.id,
+        payee_name=payee.name,
+        payee_bank_name=payee.bank_name,
+        payee_account_name=payee.account_name,
+        payee_account_number=payee.account_number,
+        created_by_id=actor_id,
+    )
+    db.session.add(pledge)
+    db.session.flush()
+    audit.record(
+        "pledge.scheduled",
+        actor_id=actor_id,
+        subject=pledge,
+        payload={
+            "agreement_id": scheduled.agreement_id,
+            "tranche_no": scheduled.tranche_no,
+            "amount": scheduled.amount,
+            "due_on": scheduled.due_on.isoformat(),
+            "project_id": pledge.project_id,
+        },
+    )
+    return pledge
+
+
 class CheckoutGateway(Protocol):
     """The part of payments.gateway.StripeGateway that starting a card payment needs."""
 
@@ -407,7 +480,7 @@ def start_card_checkout(
         pledge_id=pledge.id,
         amount=pledge.amount,
         currency=pledge.currency,
-        description=f"认捐：{pledge.project.title}"[:120],
+        description=f"认捐：{pledge.purpose}"[:120],
         success_url=success_url,
         cancel_url=cancel_url,
         customer_email=email,
@@ -556,10 +629,11 @@ def mark_paid(
         pledge_id=pledge.id,
         note=source,
     )
-    _bump_project(pledge.project_id, raised=paid_amount)
-    _recount_supporters(pledge.project_id)
-    db.session.flush()
-    apply_matches(pledge)
+    if pledge.project_id is not None:
+        _bump_project(pledge.project_id, raised=paid_amount)
+        _recount_supporters(pledge.project_id)
+        db.session.flush()
+        apply_matches(pledge)
     audit.record(
         "pledge.paid",
         actor_id=actor_id,
@@ -571,7 +645,7 @@ def mark_paid(
         Msg("认捐已到账"),
         Msg(
             "您对「%(title)s」的认捐 %(amount)s 已确认到账，感谢支持！",
-            title=pledge.project.title,
+            title=pledge.purpose,
             amount=format_fen(paid_amount),
         ),
     )
@@ -745,10 +819,11 @@ def record_refunded_total(pledge: Pledge, refunded_total: int, *, actor_id: int 
         )
         db.session.flush()
         db.session.refresh(pledge)
-        _bump_project(pledge.project_id, raised=-delta)
-        _recount_supporters(pledge.project_id)
-        db.session.flush()
-        reverse_matches(pledge)
+        if pledge.project_id is not None:
+            _bump_project(pledge.project_id, raised=-delta)
+            _recount_supporters(pledge.project_id)
+            db.session.flush()
+            reverse_matches(pledge)
         audit.record(
             "pledge.refunded",
             actor_id=actor_id,
@@ -795,7 +870,7 @@ def refund_pledge(
             Msg("认捐已退款"),
             Msg(
                 "您对「%(title)s」的认捐已退回 %(amount)s。",
-                title=pledge.project.title,
+                title=pledge.purpose,
                 amount=format_fen(refunded),
             ),
         )
