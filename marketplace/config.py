@@ -62,6 +62,15 @@ class Defaults:
     MAIL_SENDER = "noreply@qingqinchou.cn"
     SITE_URL = "http://127.0.0.1:5000"  # for links in mail sent outside a request (jobs, CLI)
     HSTS = False  # turn on behind HTTPS
+    # The CJK font agreement PDFs are set in: one path, or paths tried in order. In a collection
+    # (.ttc) the Simplified Chinese face is chosen by name; a "-Bold" sibling file sets the headings.
+    # Debian's fonts-noto-cjk first (`make browser-deps` installs it), then the WenQuanYi packages.
+    AGREEMENT_PDF_FONT: str | tuple[str, ...] = (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    )
 
 
 def _coerce(raw: str) -> Any:

@@ -27,7 +27,7 @@ from marketplace.parties.models import Company, Organization
 from marketplace.pledges import operations as pledges
 from marketplace.pledges.models import Pledge
 from marketplace.projects.models import Project
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import local_today, utcnow
 from tests import factories
 from tests.concurrency import run_rounds
 
@@ -973,3 +973,51 @@ def test_concurrent_introductions_of_one_pair_give_one_row_and_conflicts(app: Fl
             )
             == ROUNDS
         )
+
+
+def test_a_signed_agreement_counts_as_support_in_the_sponsor_history(ctx):
+    """An organization the company signed a partnership agreement with scores as one it supports,
+    before any of the agreement's money has arrived; a draft agreement does not count."""
+    from marketplace.agreements import operations as agreements
+    from marketplace.agreements.terms import Terms
+
+    factories.foundation()
+    org = factories.org_member()
+    company = factories.company_member()
+    staff = factories.staff()
+    today = local_today()
+    agreement = agreements.create_agreement(
+        staff,
+        agreements.AgreementInput(
+            title="志愿服务合作协议",
+            company_id=company.company_id,
+            organization_id=org.organization_id,
+            starts_on=today,
+            ends_on=today + timedelta(days=365),
+        ),
+    )
+    version = agreements.add_version(
+        agreement,
+        staff,
+        agreements.VersionInput(
+            terms=Terms(
+                scope="员工志愿服务", obligations_company="组织员工", obligations_organization="安排岗位"
+            )
+        ),
+    )
+    db.session.commit()
+    company_row = db.session.get(Company, company.company_id)
+    assert org.organization_id not in catalogs.sponsor_facts([company_row])[0].supported_organizations
+    agreements.propose(agreement, staff, version_id=version.id)
+    for signer in (company, org):
+        agreements.sign(agreement, signer, version_id=version.id, content_sha256=version.content_sha256)
+    db.session.commit()
+    facts = catalogs.sponsor_facts([company_row])[0]
+    assert org.organization_id in facts.supported_organizations
+    assert org.organization_id in facts.partner_organizations
+    project = factories.project(org, status="published", reviewer=staff)
+    company_row = db.session.get(Company, company.company_id)
+    found = next(
+        item for item in matching.company_matches(company_row, limit=20) if item.project.id == project.id
+    )
+    assert "贵司与该组织签有合作协议" in [str(reason.message) for reason in found.match.reasons]

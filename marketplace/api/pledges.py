@@ -126,7 +126,7 @@ def can_see_pledge(pledge: Pledge, user: User | None) -> bool:
     if user.role == Role.COMPANY:
         return user.company_id == pledge.company_id
     if user.role == Role.ORG:
-        return user.organization_id == pledge.project.organization_id
+        return user.organization_id == pledge.organization_id
     return False
 
 

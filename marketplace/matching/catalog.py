@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from marketplace.agreements.models import Agreement
 from marketplace.extensions import db
 from marketplace.matching import text
 from marketplace.matching.models import SponsorProfile
@@ -239,13 +240,24 @@ def sponsor_facts(companies: Iterable[Company]) -> list[SponsorFacts]:
         if status != PledgeStatus.PENDING:
             history[company_id][slug].add(project_id)
             supported[company_id].add(org_id)
+    partners: dict[int, set[int]] = defaultdict(set)
+    # A signed partnership agreement is support too, whether or not its money has arrived yet.
+    for company_id, org_id in db.session.execute(
+        select(Agreement.company_id, Agreement.organization_id).where(
+            Agreement.company_id.in_(ids),
+            Agreement.current_version_id.is_not(None),
+            Agreement.organization_id.is_not(None),
+        )
+    ):
+        supported[company_id].add(org_id)
+        partners[company_id].add(org_id)
     return [
-        _sponsor(company, profiles.get(company.id), focus, districts, history, supported, pledged)
+        _sponsor(company, profiles.get(company.id), focus, districts, history, supported, partners, pledged)
         for company in companies
     ]
 
 
-def _sponsor(company, profile, focus, districts, history, supported, pledged) -> SponsorFacts:  # type: ignore[no-untyped-def]
+def _sponsor(company, profile, focus, districts, history, supported, partners, pledged) -> SponsorFacts:  # type: ignore[no-untyped-def]
     return SponsorFacts(
         company_id=company.id,
         district=company.district,
@@ -259,6 +271,7 @@ def _sponsor(company, profile, focus, districts, history, supported, pledged) ->
         preferred_tiers=frozenset(profile.preferred_tiers or ()) if profile else frozenset(),
         history={slug: len(projects) for slug, projects in history[company.id].items()},
         supported_organizations=frozenset(supported[company.id]),
+        partner_organizations=frozenset(partners[company.id]),
         pledged_projects=frozenset(pledged[company.id]),
     )
 

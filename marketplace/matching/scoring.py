@@ -141,6 +141,8 @@ class SponsorFacts:
     # Past support: category slug → number of projects the company paid or committed to.
     history: Mapping[str, int] = field(default_factory=dict)
     supported_organizations: frozenset[int] = frozenset()
+    # Organizations it signed a partnership agreement with (also counted in supported_organizations).
+    partner_organizations: frozenset[int] = frozenset()
     pledged_projects: frozenset[int] = frozenset()  # already pledged: not suggested again
 
 
@@ -655,6 +657,12 @@ def _credibility_reasons(sponsor: SponsorFacts, organization: OrganizationFacts,
 
 
 def _history_reasons(sponsor: SponsorFacts, project: ProjectFacts, company: bool, add) -> None:  # type: ignore[no-untyped-def]
+    if project.organization_id in sponsor.partner_organizations:
+        if company:
+            add("history", "history", Msg("贵司与该组织签有合作协议"))
+        else:
+            add("history", "history", Msg("该企业与该组织签有合作协议"))
+        return
     if project.organization_id in sponsor.supported_organizations:
         if company:
             add("history", "history", Msg("贵司曾支持过该组织的项目"))

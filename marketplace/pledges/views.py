@@ -85,7 +85,7 @@ def _is_pledger(pledge: Pledge, user: Any) -> bool:
 
 def _is_project_member(pledge: Pledge, user: Any) -> bool:
     return bool(
-        getattr(user, "is_authenticated", False) and user.organization_id == pledge.project.organization_id
+        getattr(user, "is_authenticated", False) and user.organization_id == pledge.organization_id
     )
 
 
@@ -310,6 +310,11 @@ def _render_pledge(
             "pledges/detail.html",
             pledge=pledge,
             project=pledge.project,
+            purpose_url=(
+                url_for("projects.detail", project_id=pledge.project_id)
+                if pledge.project_id is not None
+                else f"/agreements/{pledge.agreement_id}"
+            ),
             timeline=_timeline(pledge, entries),
             is_pledger=_is_pledger(pledge, current_user),
             staff=staff,
