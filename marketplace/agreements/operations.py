@@ -133,6 +133,24 @@ def _audit(agreement: Agreement, action: str, actor: User | None, **payload: Any
     )
 
 
+def _lock(agreement: Agreement) -> None:
+    """Serialise changes to one agreement and re-read it: two parties signing at the same moment
+    must not each see only their own signature (and so never activate), nor both activate.
+
+    The UPDATE takes the row lock on PostgreSQL and the database write lock on SQLite, held until
+    commit; everything loaded before it is expired so that the checks that follow read what the
+    previous holder committed. Call it before changing anything (expiring drops unflushed changes).
+    """
+    db.session.flush()
+    db.session.execute(
+        update(Agreement)
+        .where(Agreement.id == agreement.id)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+
+
 def _move(agreement: Agreement, action: AgreementAction) -> AgreementStatus:
     """Apply ``action`` through the transition table, or refuse it (409) naming the current state."""
     source = AgreementStatus(agreement.status)
@@ -469,6 +487,7 @@ def add_version(agreement: Agreement, actor: User | None, data: VersionInput) ->
     """Draft new terms: the first version, a new round after changes were requested, or (while the
     agreement is active) an amendment or renewal."""
     _require_participant(agreement, actor, Msg("只有协议各方和团区委工作人员可以起草条款"))
+    _lock(agreement)
     if AgreementStatus(agreement.status) not in OPEN_FOR_TERMS:
         raise Conflict.on(
             "agreement", Msg("协议当前状态为「%(status)s」，不能起草新版本", status=agreement.status_label)
@@ -528,6 +547,7 @@ def version_of(agreement: Agreement, version_id: int | None) -> AgreementVersion
 def update_version(version: AgreementVersion, actor: User | None, data: VersionInput) -> AgreementVersion:
     agreement = version.agreement
     _require_participant(agreement, actor, Msg("只有协议各方和团区委工作人员可以修改条款"))
+    _lock(agreement)
     if not version.is_editable:
         raise Conflict.on(
             "terms",
@@ -559,6 +579,7 @@ def discard_draft(version: AgreementVersion, actor: User | None) -> AgreementVer
     """Withdraw a draft nobody wants to propose (an amendment that was not needed after all)."""
     agreement = version.agreement
     _require_participant(agreement, actor, Msg("只有协议各方和团区委工作人员可以撤回草稿"))
+    _lock(agreement)
     if version.status != VersionStatus.DRAFT:
         raise Conflict.on("version", Msg("只有草稿可以撤回；已提交签署的版本请「要求修改」"))
     _close_version(version, VersionStatus.WITHDRAWN, Msg("草稿已撤回"))
@@ -650,6 +671,7 @@ def _version_in_play(agreement: Agreement, version_id: int | None, wanted: Versi
 def propose(agreement: Agreement, actor: User | None, *, version_id: int | None = None) -> AgreementVersion:
     """Freeze a draft version and send it to every signatory party for signature."""
     _require_participant(agreement, actor, Msg("只有协议各方和团区委工作人员可以提交签署"))
+    _lock(agreement)
     version = _version_in_play(agreement, version_id, VersionStatus.DRAFT)
     # The draft was checked when saved; a party renamed since is named as it is now.
     period, funding = _checked(
@@ -737,6 +759,7 @@ def sign(
     """An authorised signer of a party signs one specific version, confirming its hash. The last
     signature of every signatory party makes that version the agreement's terms."""
     party = _signing_party(agreement, actor, Msg("签署"))
+    _lock(agreement)
     assert actor is not None
     if version_id is None:
         raise DomainError.on("version_id", Msg("请指明要签署的版本"))
@@ -907,6 +930,7 @@ def request_changes(
     """A party (or the broker) sends a proposed version back: it is withdrawn, and a new version is
     drafted. Signatures already given to it lapse with it."""
     _require_participant(agreement, actor, Msg("只有协议各方和团区委工作人员可以要求修改"))
+    _lock(agreement)
     version = _version_in_play(agreement, version_id, VersionStatus.PROPOSED)
     _move(agreement, AgreementAction.REQUEST_CHANGES)
     _close_version(version, VersionStatus.WITHDRAWN, reason)
@@ -939,6 +963,7 @@ def decline(
     """A party's authorised signer refuses to sign. A first agreement is then cancelled; an
     amendment or renewal is dropped and the agreement continues on its current terms."""
     party = _signing_party(agreement, actor, Msg("拒绝签署"))
+    _lock(agreement)
     assert actor is not None
     version = _version_in_play(agreement, version_id, VersionStatus.PROPOSED)
     if any(signature.party_id == party.id for signature in version.signatures):
@@ -1000,6 +1025,7 @@ def decline(
 def terminate(agreement: Agreement, actor: User | None, *, reason: str) -> Agreement:
     """End an active agreement early. Scheduled money not yet received is cancelled."""
     _require_participant(agreement, actor, Msg("只有协议各方和团区委工作人员可以终止协议"))
+    _lock(agreement)
     if not reason.strip():
         raise DomainError.on("reason", Msg("终止协议必须填写理由"))
     _move(agreement, AgreementAction.TERMINATE)
@@ -1017,6 +1043,7 @@ def terminate(agreement: Agreement, actor: User | None, *, reason: str) -> Agree
 def cancel(agreement: Agreement, actor: User | None, *, reason: str) -> Agreement:
     """Abandon an agreement before it took effect."""
     _require_participant(agreement, actor, Msg("只有协议各方和团区委工作人员可以取消协议"))
+    _lock(agreement)
     if not reason.strip():
         raise DomainError.on("reason", Msg("取消协议必须填写理由"))
     _move(agreement, AgreementAction.CANCEL)
