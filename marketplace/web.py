@@ -230,6 +230,7 @@ _ERROR_PAGES: dict[int, tuple[Msg, Msg | None]] = {
         Msg("操作太频繁"),
         Msg("为保护账号与资金安全，我们限制了短时间内的请求次数。请休息一分钟后再试。"),
     ),
+    503: (Msg("服务暂时不可用"), None),
 }
 
 

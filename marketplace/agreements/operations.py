@@ -462,7 +462,7 @@ def _document(agreement: Agreement, version: AgreementVersion) -> dict[str, Any]
             period=version.period,
             terms=version.terms_value,
             funding=version.funding,
-            project_titles=tuple(project.title for project in agreement.projects),
+            projects=tuple((project.id, project.title) for project in agreement.projects),
         )
     )
 

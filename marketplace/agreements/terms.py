@@ -11,6 +11,7 @@ signing must be detectable).
 
 from __future__ import annotations
 
+import calendar
 import difflib
 import hashlib
 import json
@@ -156,11 +157,14 @@ class Document:
     period: Period
     terms: Terms
     funding: Funding
-    project_titles: tuple[str, ...] = field(default=())
+    projects: tuple[tuple[int, str], ...] = field(default=())  # (id, title), as tranches name them
 
 
 def sorted_tranches(tranches: Sequence[Tranche]) -> list[Tranche]:
-    return sorted(tranches, key=lambda tranche: (tranche.due_on, tranche.amount, tranche.project_id or 0))
+    # Every field is in the key: the same schedule typed in another order must hash the same.
+    return sorted(
+        tranches, key=lambda tranche: (tranche.due_on, tranche.amount, tranche.project_id or 0, tranche.note)
+    )
 
 
 def document(doc: Document) -> dict[str, Any]:
@@ -173,7 +177,7 @@ def document(doc: Document) -> dict[str, Any]:
         "parties": [party.as_json() for party in doc.parties],
         "broker": doc.broker,
         "period": doc.period.as_json(),
-        "projects": list(doc.project_titles),
+        "projects": [{"id": project_id, "title": title} for project_id, title in doc.projects],
         "terms": doc.terms.as_json(),
         "funding": doc.funding.as_json(),
     }
@@ -355,10 +359,23 @@ def renewal_reminder_from(period: Period) -> date:
     return period.ends_on - timedelta(days=period.renewal_notice_days)
 
 
+def _add_months(day: date, months: int) -> date:
+    years, month_index = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month_index + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def renewed_period(period: Period) -> Period:
-    """An auto-renewing agreement runs again for as long as its term, from the day after it ended."""
+    """An auto-renewing agreement runs again for as long as its term, from the day after it ended.
+    A term of whole calendar months (1 Jan – 31 Dec) renews by months, so leap years do not make
+    it drift; any other term renews by the same number of days."""
     starts = period.ends_on + timedelta(days=1)
-    return Period(starts, starts + timedelta(days=period.term_days), True, period.renewal_notice_days)
+    months = (starts.year - period.starts_on.year) * 12 + starts.month - period.starts_on.month
+    if months > 0 and _add_months(period.starts_on, months) == starts:
+        ends = _add_months(starts, months) - timedelta(days=1)
+    else:
+        ends = starts + timedelta(days=period.term_days)
+    return Period(starts, ends, True, period.renewal_notice_days)
 
 
 # ─────────────────────────────── diff ───────────────────────────────
@@ -400,10 +417,23 @@ def _lines(content: Mapping[str, Any]) -> list[tuple[str, Msg, str]]:
     period = content.get("period", {})
     funding = content.get("funding", {})
     parties = content.get("parties", [])
+    titles = {item.get("id"): item.get("title", "") for item in content.get("projects", [])}
+
+    def target(project_id: Any) -> str:
+        return f"  「{titles.get(project_id, f'#{project_id}')}」" if project_id is not None else ""
+
     lines: list[tuple[str, Msg, str]] = [
         ("title", Msg("协议名称"), content.get("title", "")),
-        ("parties", Msg("签约各方"), "\n".join(party.get("name", "") for party in parties)),
-        ("projects", Msg("关联项目"), "\n".join(content.get("projects", []))),
+        (
+            "parties",
+            Msg("签约各方"),
+            "\n".join(
+                party.get("name", "") + (f"（{party['uscc']}）" if party.get("uscc") else "")
+                for party in parties
+            ),
+        ),
+        ("broker", Msg("见证方"), content.get("broker", "")),
+        ("projects", Msg("关联项目"), "\n".join(titles.values())),
         ("period", Msg("协议期限"), f"{period.get('starts_on', '')} — {period.get('ends_on', '')}"),
         ("auto_renew", Msg("自动续期"), "是" if period.get("auto_renew") else "否"),
         ("renewal_notice_days", Msg("续约提醒"), f"{period.get('renewal_notice_days', '')} 天"),
@@ -420,6 +450,7 @@ def _lines(content: Mapping[str, Any]) -> list[tuple[str, Msg, str]]:
             Msg("拨付计划"),
             "\n".join(
                 f"{item.get('due_on', '')}  {_yuan(item.get('amount'))}"
+                + target(item.get("project_id"))
                 + (f"  {item['note']}" if item.get("note") else "")
                 for item in funding.get("tranches", [])
             ),
