@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from marketplace import audit
 from marketplace.accounts.models import User
-from marketplace.demo import content
+from marketplace.agreements import operations as agreements
+from marketplace.agreements.models import Agreement, AgreementComment, AgreementReminder
+from marketplace.agreements.terms import diff
+from marketplace.demo import agreement_content, content
 from marketplace.extensions import db
+from marketplace.matching.models import Introduction
+from marketplace.notifications.models import Notification
 from marketplace.parties.models import Company, Organization
 from marketplace.pledges import operations as pledges
 from marketplace.pledges.models import MatchingPool, Pledge
 from marketplace.projects.models import FundUsageReport, Project, ProjectUpdate
 from marketplace.projects.states import ProjectStatus
 from marketplace.taxonomy.data import CATEGORY_SLUGS
+from marketplace.timeutil import local_today
 
 LUCHENG_INCUBATED = (
     "海汇敬老助老公益发展中心",
@@ -26,7 +35,7 @@ LUCHENG_INCUBATED = (
 def _counts() -> dict[str, int]:
     return {
         model.__name__: db.session.scalar(select(func.count()).select_from(model))
-        for model in (User, Organization, Company, Project, Pledge)
+        for model in (User, Organization, Company, Project, Pledge, Agreement, AgreementComment, Notification)
     }
 
 
@@ -76,9 +85,138 @@ def test_demo_loads_once_and_prints_logins(app, runner):
         assert report.total == 2_850_000 and report.project.disbursed_amount >= report.total
 
 
-def test_demo_logins_work(app, runner, client):
+def test_demo_logins_work(app, runner, client, auth):
     runner.invoke(args=["demo"])
     response = client.post(
         "/api/v1/tokens", json={"email": "org@demo.qingqinchou.cn", "password": content.DEMO_PASSWORD}
     )
     assert response.status_code == 201
+
+    # The company demo user's agreement list shows its three agreements and no one else's.
+    auth.login("company@demo.qingqinchou.cn", content.DEMO_PASSWORD)
+    page = client.get("/agreements").get_data(as_text=True)
+    for record in (
+        agreement_content.FOUR_OCLOCK,
+        agreement_content.SILVER_CANTEEN,
+        agreement_content.NIGHT_SCHOOL,
+    ):
+        assert record["title"] in page
+    assert agreement_content.MILK["title"] not in page
+    auth.logout()
+    # The organization demo user is asked to sign 「银龄食堂」.
+    auth.login("org@demo.qingqinchou.cn", content.DEMO_PASSWORD)
+    page = client.get("/agreements").get_data(as_text=True)
+    assert "待我签署" in page
+    awaiting = page.split("待我签署", 1)[1].split("</section>", 1)[0]
+    assert agreement_content.SILVER_CANTEEN["title"] in awaiting
+    assert agreement_content.DIGITAL_CLASS["title"] not in awaiting
+
+
+def _user(email: str) -> User:
+    return db.session.scalars(select(User).where(User.email == email)).one()
+
+
+def _agreement(record: dict) -> Agreement:
+    return db.session.scalars(select(Agreement).where(Agreement.title == record["title"])).one()
+
+
+def _visible_to(email: str) -> set[int]:
+    found = agreements.list_agreements(_user(email), agreements.AgreementFilters())
+    return {agreement.id for agreement in found}
+
+
+def test_demo_agreements_cover_every_stage_of_the_brokered_workflow(app, runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "合作协议 7 个" in result.output
+    with app.app_context():
+        today = local_today()
+        statuses = set(db.session.scalars(select(Agreement.status)).all())
+        assert statuses == {"active", "pending_signature", "negotiating", "terminated", "expired"}
+        # Loading went through the operations: every event is in the audit chain, and it holds.
+        assert audit.verify_chain() is None
+        assert pledges.ledger_mismatches() == []
+
+        # Brokered by staff from the introduction that converted; negotiated through a change request.
+        main = _agreement(agreement_content.FOUR_OCLOCK)
+        assert main.status == "active" and main.broker.email == "staff@demo.qingqinchou.cn"
+        introduction = db.session.get(Introduction, main.introduction_id)
+        assert introduction.status == "converted" and introduction.company_id == main.company_id
+        assert [project.title for project in main.projects] == ["「四点钟课堂」外来务工子女课后托管"]
+        withdrawn, signed = main.versions
+        assert (withdrawn.status, signed.status) == ("withdrawn", "signed")
+        assert main.current_version_id == signed.id
+        request = db.session.scalars(
+            select(AgreementComment).where(
+                AgreementComment.version_id == withdrawn.id, AgreementComment.kind == "request_changes"
+            )
+        ).one()
+        assert request.body == withdrawn.close_reason and "90,000 元" in request.body
+        changed = {row.key for row in diff(withdrawn.content, signed.content) if row.changed}
+        assert {"committed_amount", "tranches", "terms.kpis"} <= changed
+        assert "服务外来务工人员子女不少于 90 人" in signed.terms["kpis"]
+        assert signed.terms["in_kind"] and signed.terms["volunteers"] == 40
+        assert {signature.signer.email for signature in signed.signed_signatures} == {
+            "company@demo.qingqinchou.cn",
+            "jinxiaodong@demo.qingqinchou.cn",
+        }
+        money = agreements.money_summary(main)
+        paid = [pledge for pledge in money.pledges if pledge.status == "paid"]
+        scheduled = [pledge for pledge in money.pledges if pledge.status == "pending"]
+        assert money.committed == 9_000_000
+        assert len(paid) == 1 and paid[0].bank_reference and paid[0].confirmed_by.is_staff
+        assert money.received == paid[0].paid_amount == 2_000_000
+        assert len(scheduled) == 2 and money.scheduled == 7_000_000
+        assert all(pledge.due_on > today for pledge in scheduled)
+        assert all(pledge.project_id == main.projects[0].id for pledge in money.pledges)
+
+        # The company signed 「银龄食堂」; the organization demo user is the one it waits for.
+        pending = _agreement(agreement_content.SILVER_CANTEEN)
+        assert pending.status == "pending_signature"
+        assert [signature.signer.email for signature in pending.pending_version.signatures] == [
+            "company@demo.qingqinchou.cn"
+        ]
+        waiting = agreements.awaiting_my_signature(_user("org@demo.qingqinchou.cn"))
+        assert [agreement.id for agreement, _ in waiting] == [pending.id]
+        assert agreements.awaiting_my_signature(_user("company@demo.qingqinchou.cn")) == []
+
+        negotiating = _agreement(agreement_content.DIGITAL_CLASS)
+        assert negotiating.status == "negotiating" and negotiating.pending_version.status == "draft"
+        assert negotiating.introduction_id is not None
+        assert len(agreements.comments(negotiating)) >= 2
+
+        # Ends within 30 days: staff's expiring list, and the renewal reminder has gone out.
+        milk = _agreement(agreement_content.MILK)
+        assert agreements.expiring() == [milk]
+        assert today < milk.ends_on <= today + timedelta(days=30)
+        assert milk.projects == [] and milk.current_version.committed_amount is None
+        assert milk.current_version.terms["in_kind"] and milk.current_version.terms["volunteers"]
+        assert db.session.scalar(
+            select(AgreementReminder.id).where(
+                AgreementReminder.agreement_id == milk.id, AgreementReminder.kind == "renewal"
+            )
+        )
+        org_titles = db.session.scalars(
+            select(Notification.title).where(Notification.user_id == _user("org@demo.qingqinchou.cn").id)
+        ).all()
+        assert any(title.startswith("续约提醒") for title in org_titles)
+        assert any(title.startswith("签署提醒") for title in org_titles)
+
+        # No project named: the one tranche goes to the organization's agreement account.
+        account = _agreement(agreement_content.NIGHT_SCHOOL)
+        [tranche] = agreements.agreement_pledges(account)
+        assert tranche.project_id is None and tranche.status == "pending"
+        assert tranche.organization_id == account.organization_id
+
+        terminated = _agreement(agreement_content.ISLAND_RESCUE)
+        assert terminated.status == "terminated" and terminated.end_reason
+        statuses = sorted(pledge.status for pledge in agreements.agreement_pledges(terminated))
+        assert statuses == ["cancelled", "paid"]
+        expired = _agreement(agreement_content.BRIGHT_EYES)
+        assert expired.status == "expired" and expired.ends_on < today
+        assert agreements.money_summary(expired).received == expired.current_version.committed_amount
+
+        # What each demo user sees.
+        assert _visible_to("company@demo.qingqinchou.cn") == {main.id, pending.id, account.id}
+        assert _visible_to("org@demo.qingqinchou.cn") == {pending.id, negotiating.id, milk.id}
+        assert len(_visible_to("staff@demo.qingqinchou.cn")) == 7

@@ -18,6 +18,7 @@ KIND_NAMES = {
     "foundations": "合作基金会",
     "matching_pools": "配捐计划",
     "introductions": "牵线介绍",
+    "agreements": "合作协议",
 }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.demo import content
+from marketplace.demo.agreements import load_agreements
 from marketplace.extensions import db
 from marketplace.matching import operations as matching
 from marketplace.matching.models import Introduction
@@ -260,6 +261,8 @@ def load_demo() -> LoadReport:
     _load_money(companies, reviewer, report)
     db.session.flush()
     _load_matching(companies, reviewer, report)
+    db.session.flush()
+    load_agreements(companies, organizations, _projects_by_key(), report)  # type: ignore[arg-type]
     db.session.flush()
     return report
 
