@@ -417,8 +417,9 @@ class VersionInput:
 
 
 def _base_period(agreement: Agreement) -> Period:
-    current = agreement.current_version
-    return current.period if current is not None else agreement.period
+    """The term a new version starts from: the agreement's own dates, which follow the version in
+    force and any automatic renewal since."""
+    return agreement.period
 
 
 def _period_for(agreement: Agreement, data: VersionInput) -> Period:
@@ -768,10 +769,18 @@ def sign(
     claimed = (content_sha256 or "").strip().lower()
     if not claimed:
         raise DomainError.on("content_sha256", Msg("请提供所签署版本的内容哈希（content_sha256）"))
-    if claimed != version.content_sha256 or rules.content_sha256(version.content) != version.content_sha256:
+    if claimed != version.content_sha256:
         raise Conflict.on(
             "content_sha256",
             Msg("您确认的内容哈希与第 %(no)d 版不一致，请重新核对后签署", no=version.version_no),
+        )
+    if not _content_intact(version):
+        raise Conflict.on(
+            "content_sha256",
+            Msg(
+                "第 %(no)d 版的内容与其哈希不符（可能被改动），不能签署，请联系团区委工作人员",
+                no=version.version_no,
+            ),
         )
     if any(signature.party_id == party.id for signature in version.signatures):
         raise Conflict.on(
@@ -839,6 +848,18 @@ def sign(
     return signature
 
 
+def _content_intact(version: AgreementVersion) -> bool:
+    """The stored document still hashes to the version's hash, and the columns the money and the
+    dates are taken from still say what the document says."""
+    content = version.content or {}
+    return (
+        rules.content_sha256(content) == version.content_sha256
+        and content.get("funding") == version.funding.as_json()
+        and content.get("period") == version.period.as_json()
+        and content.get("terms") == version.terms_value.as_json()
+    )
+
+
 def _activate(agreement: Agreement, version: AgreementVersion, actor: User | None) -> None:
     """Every signatory party signed ``version``: it becomes the agreement's terms."""
     previous = agreement.current_version
@@ -901,7 +922,9 @@ def _schedule_money(agreement: Agreement, version: AgreementVersion, actor: User
             )
     if version.committed_amount is None:
         return []
-    received = received_amount(agreement)
+    # Money already received in this version's term pays its earliest tranches; a renewal for a new
+    # term starts from nothing.
+    received = received_amount(agreement, since=version.starts_on)
     projects = {project.id: project for project in agreement.projects}
     ids: list[int] = []
     for position, tranche, amount in rules.outstanding(version.tranche_values, received):
@@ -1138,19 +1161,18 @@ def agreement_pledges(agreement: Agreement) -> list[Pledge]:
     )
 
 
-def received_amount(agreement: Agreement) -> int:
-    """Money actually received under the agreement: paid pledges minus refunds."""
-    return int(
-        db.session.scalar(
-            select(
-                func.coalesce(func.sum(func.coalesce(Pledge.paid_amount, 0) - Pledge.refunded_amount), 0)
-            ).where(
-                Pledge.agreement_id == agreement.id,
-                Pledge.status.in_([status.value for status in MONEY_HELD] + [PledgeStatus.REFUNDED.value]),
-            )
-        )
-        or 0
+def received_amount(agreement: Agreement, *, since: date | None = None) -> int:
+    """Money actually received under the agreement (paid pledges minus refunds); with ``since``,
+    only for tranches due from that day on, i.e. within a term that starts then."""
+    statement = select(
+        func.coalesce(func.sum(func.coalesce(Pledge.paid_amount, 0) - Pledge.refunded_amount), 0)
+    ).where(
+        Pledge.agreement_id == agreement.id,
+        Pledge.status.in_([status.value for status in MONEY_HELD] + [PledgeStatus.REFUNDED.value]),
     )
+    if since is not None:
+        statement = statement.where(Pledge.due_on >= since)
+    return int(db.session.scalar(statement) or 0)
 
 
 @dataclass(frozen=True)
@@ -1174,7 +1196,9 @@ def money_summary(agreement: Agreement) -> MoneySummary:
     current = agreement.current_version
     committed = current.committed_amount or 0 if current is not None else 0
     scheduled = sum(pledge.amount for pledge in pledges if pledge.status == PledgeStatus.PENDING)
-    return MoneySummary(committed, scheduled, received_amount(agreement), pledges)
+    # A renewal for a new term commits that term's money: count what arrived within it.
+    received = received_amount(agreement, since=current.starts_on if current is not None else None)
+    return MoneySummary(committed, scheduled, received, pledges)
 
 
 # ─────────────────────────────── queries ───────────────────────────────
@@ -1313,17 +1337,15 @@ def send_signature_reminders(now: datetime | None = None) -> int:
         for party in agreement.signatory_parties:
             if party.id in decided or version.proposed_at is None:
                 continue
-            already = (
-                db.session.scalar(
-                    select(func.count(AgreementReminder.id)).where(
-                        AgreementReminder.kind == "signature",
-                        AgreementReminder.version_id == version.id,
-                        AgreementReminder.party_id == party.id,
-                    )
+            already, last_sent = db.session.execute(
+                select(func.count(AgreementReminder.id), func.max(AgreementReminder.sent_at)).where(
+                    AgreementReminder.kind == "signature",
+                    AgreementReminder.version_id == version.id,
+                    AgreementReminder.party_id == party.id,
                 )
-                or 0
-            )
-            due = rules.signature_reminder_due(version.proposed_at, already)
+            ).one()
+            already = already or 0
+            due = rules.signature_reminder_due(version.proposed_at, already, last_sent)
             if due is None or now < due:
                 continue
             sequence = already + 1
@@ -1396,7 +1418,7 @@ def expire_agreements(now: datetime | None = None) -> ExpiryResult:
                     Agreement.status == AgreementStatus.ACTIVE.value,
                     Agreement.ends_on == old_end,
                 )
-                .values(ends_on=period.ends_on, updated_at=now)
+                .values(starts_on=period.starts_on, ends_on=period.ends_on, updated_at=now)
                 .execution_options(synchronize_session=False)
             ).rowcount
             if claimed != 1:
@@ -1419,7 +1441,12 @@ def expire_agreements(now: datetime | None = None) -> ExpiryResult:
             continue
         claimed = db.session.execute(
             update(Agreement)
-            .where(Agreement.id == agreement.id, Agreement.status == AgreementStatus.ACTIVE.value)
+            .where(
+                Agreement.id == agreement.id,
+                Agreement.status == AgreementStatus.ACTIVE.value,
+                # A renewal signed since this run read the row moved the end date: not expired.
+                Agreement.ends_on == old_end,
+            )
             .values(status=AgreementStatus.EXPIRED.value, ended_at=now, updated_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -1483,13 +1510,15 @@ def send_renewal_reminders(now: datetime | None = None) -> int:
 
 
 def fresh_copy(version: AgreementVersion) -> VersionInput:
-    """A new draft starts from a version's terms (an amendment changes what it needs)."""
+    """A new draft starts from a version's terms (an amendment changes what it needs) and from the
+    agreement's term in force (which an automatic renewal may have moved on)."""
+    period = version.agreement.period
     return VersionInput(
         terms=version.terms_value,
         committed_amount=version.committed_amount,
         tranches=version.tranche_values,
-        starts_on=version.starts_on,
-        ends_on=version.ends_on,
-        auto_renew=version.auto_renew,
-        renewal_notice_days=version.renewal_notice_days,
+        starts_on=period.starts_on,
+        ends_on=period.ends_on,
+        auto_renew=period.auto_renew,
+        renewal_notice_days=period.renewal_notice_days,
     )

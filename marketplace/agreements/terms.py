@@ -346,12 +346,18 @@ def outstanding(tranches: Sequence[Tranche], received: int) -> list[tuple[int, T
 # ─────────────────────────────── reminders ───────────────────────────────
 
 
-def signature_reminder_due(proposed_at: datetime, reminders_sent: int) -> datetime | None:
+def signature_reminder_due(
+    proposed_at: datetime, reminders_sent: int, last_sent_at: datetime | None = None
+) -> datetime | None:
     """When the next signature reminder is due: 5 days after the proposal, then every 2 days, at
-    most 5 in all (None once 5 were sent)."""
+    most 5 in all (None once 5 were sent). Never sooner than 2 days after the last one sent, so a
+    job that ran late catches up one reminder at a time instead of sending several at once."""
     if reminders_sent >= MAX_REMINDERS:
         return None
-    return proposed_at + timedelta(days=FIRST_REMINDER_DAYS + REMINDER_INTERVAL_DAYS * reminders_sent)
+    due = proposed_at + timedelta(days=FIRST_REMINDER_DAYS + REMINDER_INTERVAL_DAYS * reminders_sent)
+    if last_sent_at is not None:
+        due = max(due, last_sent_at + timedelta(days=REMINDER_INTERVAL_DAYS))
+    return due
 
 
 def renewal_reminder_from(period: Period) -> date:
