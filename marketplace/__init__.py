@@ -94,6 +94,7 @@ def _import_models() -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from marketplace.accounts.views import bp as accounts_bp
+    from marketplace.agreements.views import bp as agreements_bp
     from marketplace.api import bp as api_bp
     from marketplace.dashboard.views import bp as dashboard_bp
     from marketplace.main.views import bp as main_bp
@@ -118,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         dashboard_bp,
         matching_bp,
+        agreements_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)
