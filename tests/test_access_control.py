@@ -301,7 +301,47 @@ def _state(app: Flask) -> tuple[Any, ...]:
             tuple(db.session.scalars(select(User.email).order_by(User.id)).all()),
             _money_state(),
             _matching_state(),
+            _agreement_state(),
         )
+
+
+def _agreement_state() -> tuple[Any, ...]:
+    """Agreements, their versions, signatures, comments and signers: what the agreement routes change.
+    ``updated_at`` is left out on purpose: a refused change may lock (touch) the row before it is
+    refused, and the rollback restores it anyway."""
+    from marketplace.agreements.models import (
+        Agreement,
+        AgreementComment,
+        AgreementParty,
+        AgreementSignature,
+        AgreementVersion,
+    )
+
+    return (
+        tuple(
+            db.session.execute(
+                select(
+                    Agreement.id, Agreement.status, Agreement.broker_id, Agreement.current_version_id
+                ).order_by(Agreement.id)
+            ).all()
+        ),
+        tuple(
+            db.session.execute(
+                select(
+                    AgreementVersion.id, AgreementVersion.status, AgreementVersion.content_sha256
+                ).order_by(AgreementVersion.id)
+            ).all()
+        ),
+        tuple(
+            db.session.execute(
+                select(AgreementParty.id, AgreementParty.signer_id, AgreementParty.signer_title).order_by(
+                    AgreementParty.id
+                )
+            ).all()
+        ),
+        db.session.scalar(select(func.count(AgreementSignature.id))),
+        db.session.scalar(select(func.count(AgreementComment.id))),
+    )
 
 
 def _matching_state() -> tuple[Any, ...]:

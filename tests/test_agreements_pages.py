@@ -311,6 +311,30 @@ def test_a_company_member_proposes_an_agreement_for_its_own_company_only(app: Fl
     assert only_agreement(app).broker_id is None
 
 
+def test_staff_take_over_as_witness_of_an_agreement_a_party_started(app: Flask, cast: Cast) -> None:
+    company = login(app, cast.company)
+    assert company.post("/agreements/new", data=agreement_form(cast, introduction_id="")).status_code == 303
+    agreement_id = only_agreement(app).id
+    assert "由我担任见证方" not in html(company.get(f"/agreements/{agreement_id}"))
+    assert company.post(f"/agreements/{agreement_id}/broker").status_code == 403
+    staff = login(app, cast.staff)
+    assert "由我担任见证方" in html(staff.get(f"/agreements/{agreement_id}"))
+    taken = staff.post(f"/agreements/{agreement_id}/broker")
+    assert taken.status_code == 303
+    with app.app_context():
+        agreement = db.session.get(Agreement, agreement_id)
+        staff_id = db.session.scalar(select(User.id).where(User.email == cast.staff))
+        assert agreement.broker_id == staff_id
+        assert (
+            db.session.scalar(
+                select(func.count(AuditEvent.id)).where(AuditEvent.action == "agreement.broker_set")
+            )
+            == 1
+        )
+    page = html(staff.get(f"/agreements/{agreement_id}"))
+    assert "由我担任见证方" not in page and "您已担任该协议的见证方" in page
+
+
 # ───────────── the terms form ─────────────
 
 

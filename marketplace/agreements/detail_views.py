@@ -378,3 +378,20 @@ def discard_version(agreement_id: int, version_id: int) -> Any:
         return _render_detail(agreement_for(agreement_id), problem=error_text(error), status=error.status)
     flash_message(Msg("第 %(no)d 版草稿已撤回", no=version.version_no))
     return redirect(url_for(".detail", agreement_id=agreement.id), 303)
+
+
+@bp.post("/agreements/<int:agreement_id>/broker")
+@login_required_any
+def take_over_as_broker(agreement_id: int) -> Any:
+    """A staff member becomes the witness of an agreement a party started."""
+    agreement = agreement_for(agreement_id)
+    try:
+        ops.take_over_as_broker(agreement, current_user)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        return _render_detail(agreement_for(agreement_id), problem=error_text(error), status=error.status)
+    flash_message(Msg("您已担任该协议的见证方"))
+    return redirect(url_for(".detail", agreement_id=agreement.id), 303)

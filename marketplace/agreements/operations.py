@@ -270,6 +270,18 @@ def create_agreement(actor: User | None, data: AgreementInput) -> Agreement:
     """Staff broker an agreement (and witness it), or a member of either party proposes one."""
     if actor is None or not (actor.is_staff or actor.role in (Role.COMPANY, Role.ORG)):
         raise Forbidden.on("agreement", Msg("只有团区委工作人员或协议一方的成员可以发起协议"))
+    # A member may only start an agreement its own party is in: said before any other problem, so an
+    # outsider learns nothing from the validation messages.
+    named = (data.company_id, data.organization_id) != (None, None)
+    if (
+        not actor.is_staff
+        and named
+        and not (
+            (data.company_id is not None and actor.company_id == data.company_id)
+            or (data.organization_id is not None and actor.organization_id == data.organization_id)
+        )
+    ):
+        raise Forbidden.on("agreement", Msg("只能为本单位发起协议"))
     problems: dict[str, str] = {}
     title = (data.title or "").strip()
     if not title:
@@ -312,8 +324,6 @@ def create_agreement(actor: User | None, data: AgreementInput) -> Agreement:
     if problems:
         raise DomainError(problems)
     assert company is not None and organization is not None and period is not None
-    if not actor.is_staff and actor.company_id != company.id and actor.organization_id != organization.id:
-        raise Forbidden.on("agreement", Msg("只能为本单位发起协议"))
     agreement = Agreement(
         type=AgreementType.STRATEGIC_COOPERATION.value,
         title=title,
@@ -381,6 +391,8 @@ def set_signer(
     """Name the member authorised to sign for a party (None: any member may sign)."""
     if party.agreement_id != agreement.id:
         raise NotFound.on("party", Msg("找不到该签约方"))
+    if not party.signatory:
+        raise Conflict.on("signer_id", Msg("%(party)s不是签约方，无需指定签署人", party=party.display_name))
     if actor is None or not (actor.is_staff or party_of(agreement, actor) is party):
         raise Forbidden.on("signer_id", Msg("只有该签约方的成员或团区委工作人员可以指定授权签署人"))
     if agreement.status not in LIVE:
@@ -553,7 +565,7 @@ def update_version(version: AgreementVersion, actor: User | None, data: VersionI
         raise Conflict.on(
             "terms",
             Msg(
-                "第 %(no)d 版已%(status)s，条款不可再改；如需修改，请要求修改后起草新版本",
+                "第 %(no)d 版当前为「%(status)s」，条款不可再改；如需修改，请要求修改后起草新版本",
                 no=version.version_no,
                 status=version.status_label,
             ),
@@ -1254,7 +1266,7 @@ def list_agreements(user: User, filters: AgreementFilters, *, now: datetime | No
         )
         statement = statement.order_by(Agreement.ends_on, Agreement.id)
     if filters.query.strip():
-        statement = statement.where(Agreement.title.contains(filters.query.strip()))
+        statement = statement.where(Agreement.title.contains(filters.query.strip(), autoescape=True))
     return list(db.session.scalars(statement.order_by(Agreement.updated_at.desc(), Agreement.id.desc())))
 
 

@@ -68,6 +68,10 @@ TERMS = {
 
 CASES = [
     Case("GET", "/agreements", members_only()),
+    # Only staff witness; the parties may not make themselves (or anyone) the broker.
+    Case(
+        "POST", "/agreements/{agreements_id}/broker", {**PARTIES_AND_STAFF, "org": DENIED, "company": DENIED}
+    ),
     Case("GET", "/agreements?status=pending_signature&q=矩阵", members_only()),
     Case("GET", "/agreements/new", members_only()),
     Case("GET", "/agreements/new?introduction={agreements_introduction_id}", INTRODUCED),
