@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 
 from marketplace.errors import DomainError
+from marketplace.extensions import db
 from marketplace.money import parse_yuan
 from marketplace.web import translate
 
@@ -56,3 +59,30 @@ class FieldReader:
 def optional_yuan(text: str | None, field: str) -> int | None:
     """An optional amount typed in yuan → fen, or None when left empty."""
     return parse_yuan(text, field=field) if text and text.strip() else None
+
+
+@dataclass
+class Outcome:
+    error: DomainError | None = None
+
+
+@contextmanager
+def committed_or_refused() -> Iterator[Outcome]:
+    """Commit what the block did, once; or, when an operation refuses with a reason the page can
+    show (400, 409, 422 …), roll it all back and hand the error to the page. A refusal of access
+    (401/403/404) goes on to the error pages.
+
+        with committed_or_refused() as outcome:
+            ops.do_something(...)
+        if (error := outcome.error) is not None:
+            return render_the_form_again(error)
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (401, 403, 404):
+            raise
+        outcome.error = error

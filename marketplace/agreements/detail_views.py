@@ -38,9 +38,9 @@ from marketplace.agreements.views import (
     viewer_party,
 )
 from marketplace.authz import login_required_any
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import NotFound
 from marketplace.extensions import db
-from marketplace.forms import populate_errors
+from marketplace.forms import committed_or_refused, populate_errors
 from marketplace.messages import Msg
 from marketplace.parties.queries import party_members
 from marketplace.web import translate
@@ -287,7 +287,7 @@ def transition(agreement_id: int) -> Any:
     agreement = agreement_for(agreement_id)
     form = TransitionForm()
     action = (form.action.data or "").strip()
-    try:
+    with committed_or_refused() as outcome:
         ops.transition(
             agreement,
             current_user,
@@ -298,11 +298,7 @@ def transition(agreement_id: int) -> Any:
                 reason=form.reason.data or "",
             ),
         )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
+    if (error := outcome.error) is not None:
         agreement = agreement_for(agreement_id)
         if error.status == 422 and set(error.fields) <= {"reason"} and error.fields:
             populate_errors(form, error)
@@ -321,13 +317,9 @@ def transition(agreement_id: int) -> Any:
 def comment(agreement_id: int) -> Any:
     agreement = agreement_for(agreement_id)
     form = CommentForm()
-    try:
+    with committed_or_refused() as outcome:
         ops.add_comment(agreement, current_user, version_id=form.version_number(), body=form.body.data or "")
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
+    if (error := outcome.error) is not None:
         agreement = agreement_for(agreement_id)
         if error.status == 422:
             populate_errors(form, error)
@@ -345,15 +337,11 @@ def set_signer(agreement_id: int, party_id: int) -> Any:
     if party is None or party.agreement_id != agreement.id:
         raise NotFound.on("party", Msg("找不到该签约方"))
     form = SignerForm(prefix=party.role)
-    try:
+    with committed_or_refused() as outcome:
         ops.set_signer(
             agreement, party, current_user, signer_id=form.signer(), title=form.signer_title.data or ""
         )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
+    if (error := outcome.error) is not None:
         agreement = agreement_for(agreement_id)
         if error.status == 422:
             populate_errors(form, error)
@@ -368,13 +356,9 @@ def set_signer(agreement_id: int, party_id: int) -> Any:
 def discard_version(agreement_id: int, version_id: int) -> Any:
     agreement = agreement_for(agreement_id)
     version = ops.version_of(agreement, version_id)
-    try:
+    with committed_or_refused() as outcome:
         ops.discard_draft(version, current_user)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
+    if (error := outcome.error) is not None:
         return _render_detail(agreement_for(agreement_id), problem=error_text(error), status=error.status)
     flash_message(Msg("第 %(no)d 版草稿已撤回", no=version.version_no))
     return redirect(url_for(".detail", agreement_id=agreement.id), 303)
@@ -385,13 +369,9 @@ def discard_version(agreement_id: int, version_id: int) -> Any:
 def take_over_as_broker(agreement_id: int) -> Any:
     """A staff member becomes the witness of an agreement a party started."""
     agreement = agreement_for(agreement_id)
-    try:
+    with committed_or_refused() as outcome:
         ops.take_over_as_broker(agreement, current_user)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
+    if (error := outcome.error) is not None:
         return _render_detail(agreement_for(agreement_id), problem=error_text(error), status=error.status)
     flash_message(Msg("您已担任该协议的见证方"))
     return redirect(url_for(".detail", agreement_id=agreement.id), 303)

@@ -7,7 +7,7 @@ caller commits once. Versions are checked and hashed by the pure ``terms.py``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -1059,37 +1059,49 @@ def decline(
 
 def terminate(agreement: Agreement, actor: User | None, *, reason: str) -> Agreement:
     """End an active agreement early. Scheduled money not yet received is cancelled."""
-    _require_participant(agreement, actor, Msg("只有协议各方和团区委工作人员可以终止协议"))
-    _lock(agreement)
-    if not reason.strip():
-        raise DomainError.on("reason", Msg("终止协议必须填写理由"))
-    _move(agreement, AgreementAction.TERMINATE)
-    _end(agreement, actor, reason)
-    _audit(agreement, "terminated", actor, reason=reason)
-    _notify(
-        _everyone(agreement, except_user=actor),
+    return _close(
         agreement,
+        actor,
+        reason,
+        AgreementAction.TERMINATE,
         Msg("协议已终止：%(title)s", title=agreement.title),
-        Msg("%(who)s 终止了协议：%(reason)s", who=_acting_for(agreement, actor), reason=reason),
+        lambda who: Msg("%(who)s 终止了协议：%(reason)s", who=who, reason=reason),
     )
-    return agreement
 
 
 def cancel(agreement: Agreement, actor: User | None, *, reason: str) -> Agreement:
     """Abandon an agreement before it took effect."""
-    _require_participant(agreement, actor, Msg("只有协议各方和团区委工作人员可以取消协议"))
+    return _close(
+        agreement,
+        actor,
+        reason,
+        AgreementAction.CANCEL,
+        Msg("协议已取消：%(title)s", title=agreement.title),
+        lambda who: Msg("%(who)s 取消了协议：%(reason)s", who=who, reason=reason),
+    )
+
+
+def _close(
+    agreement: Agreement,
+    actor: User | None,
+    reason: str,
+    action: AgreementAction,
+    title: Msg,
+    body: Callable[[str], Msg],
+) -> Agreement:
+    """Terminate or cancel: a participant ends the agreement with a reason everyone is told."""
+    _require_participant(
+        agreement, actor, Msg("只有协议各方和团区委工作人员可以%(action)s", action=ACTION_LABELS[action])
+    )
     _lock(agreement)
     if not reason.strip():
-        raise DomainError.on("reason", Msg("取消协议必须填写理由"))
-    _move(agreement, AgreementAction.CANCEL)
+        raise DomainError.on("reason", _reason_prompt(action))
+    _move(agreement, action)
     _end(agreement, actor, reason)
-    _audit(agreement, "cancelled", actor, reason=reason)
-    _notify(
-        _everyone(agreement, except_user=actor),
-        agreement,
-        Msg("协议已取消：%(title)s", title=agreement.title),
-        Msg("%(who)s 取消了协议：%(reason)s", who=_acting_for(agreement, actor), reason=reason),
+    _audit(
+        agreement, "terminated" if action is AgreementAction.TERMINATE else "cancelled", actor, reason=reason
     )
+    _notify(_everyone(agreement, except_user=actor), agreement, title, body(_acting_for(agreement, actor)))
     return agreement
 
 

@@ -34,8 +34,7 @@ from marketplace.agreements.views import (
 )
 from marketplace.authz import login_required_any
 from marketplace.errors import DomainError, NotFound
-from marketplace.extensions import db
-from marketplace.forms import populate_errors
+from marketplace.forms import committed_or_refused, populate_errors
 from marketplace.messages import Msg
 from marketplace.web import translate
 
@@ -73,18 +72,14 @@ def _render_terms(
 def _save_terms(agreement: Agreement, form: TermsForm, version: AgreementVersion | None) -> Any:
     with_period = _with_period(agreement)
     read: TermsInput = form.to_input(with_period=with_period)
-    try:
+    with committed_or_refused() as outcome:
         if version is None:
             saved = ops.add_version(agreement, current_user, read.data)
         else:
             saved = ops.update_version(version, current_user, read.data)
         if read.unreadable:
             raise DomainError(read.unreadable)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
+    if (error := outcome.error) is not None:
         agreement = agreement_for(agreement.id)
         version = ops.version_of(agreement, version.id) if version is not None else None
         problems = {} if error.fields == read.unreadable else dict(error.fields)
@@ -291,7 +286,7 @@ def sign(agreement_id: int, version_id: int) -> Any:
     if not form.agree.data:
         form.agree.errors = [translate(Msg("请先阅读条款并勾选“我已阅读并同意以上条款”"))]
         return _render_sign(agreement, found, form, 422)
-    try:
+    with committed_or_refused() as outcome:
         ops.transition(
             agreement,
             current_user,
@@ -301,11 +296,7 @@ def sign(agreement_id: int, version_id: int) -> Any:
                 content_sha256=form.content_sha256.data or "",
             ),
         )
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
+    if (error := outcome.error) is not None:
         agreement = agreement_for(agreement_id)
         found = ops.version_of(agreement, version_id)
         populate_errors(form, error, aliases={"signer": "agree", "version_id": "agree"})

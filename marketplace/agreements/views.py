@@ -34,7 +34,7 @@ from marketplace.agreements.states import (
 from marketplace.authz import login_required_any, staff_required
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
-from marketplace.forms import populate_errors
+from marketplace.forms import committed_or_refused, populate_errors
 from marketplace.matching.models import Introduction
 from marketplace.matching.operations import require_introduction_access
 from marketplace.messages import Msg
@@ -294,15 +294,11 @@ def new() -> Any:
     if not form.validate_on_submit():
         return _render_new(form, introduction, 400)
     data, unreadable = form.to_input()
-    try:
+    with committed_or_refused() as outcome:
         agreement = ops.create_agreement(current_user, data)
         if unreadable:
             raise DomainError(unreadable)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        if error.status in (401, 403, 404):
-            raise
+    if (error := outcome.error) is not None:
         populate_errors(form, DomainError({**error.fields, **unreadable}) if error.fields else error)
         return _render_new(form, introduction, 422)
     flash_message(Msg("协议已创建，请起草第 1 版条款"))
