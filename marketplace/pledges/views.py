@@ -84,9 +84,7 @@ def _is_pledger(pledge: Pledge, user: Any) -> bool:
 
 
 def _is_project_member(pledge: Pledge, user: Any) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False) and user.organization_id == pledge.organization_id
-    )
+    return bool(getattr(user, "is_authenticated", False) and user.organization_id == pledge.organization_id)
 
 
 def _pledge_for(pledge_id: int, *, organization_too: bool = True) -> Pledge:
@@ -313,7 +311,7 @@ def _render_pledge(
             purpose_url=(
                 url_for("projects.detail", project_id=pledge.project_id)
                 if pledge.project_id is not None
-                else f"/agreements/{pledge.agreement_id}"
+                else url_for("agreements.detail", agreement_id=pledge.agreement_id)
             ),
             timeline=_timeline(pledge, entries),
             is_pledger=_is_pledger(pledge, current_user),
