@@ -25,7 +25,7 @@ from marketplace.audit import AuditEvent
 from marketplace.extensions import db
 from marketplace.matching import operations as matching
 from marketplace.parties.models import Company
-from marketplace.pledges.models import Pledge
+from marketplace.pledges.models import LedgerEntry, Pledge
 from marketplace.timeutil import local_today
 from tests import factories
 
@@ -832,3 +832,63 @@ def test_posts_need_the_csrf_token(make_app: Any) -> None:
     response = client.post("/agreements/new", data={"title": "没有令牌"})
     assert response.status_code == 400
     assert count(app, Agreement) == 0
+
+
+def test_money_for_the_agreement_account_is_confirmed_and_receipted_like_any_transfer(
+    app: Flask, cast: Cast
+) -> None:
+    """An agreement that names no project pays the organization's agreement account: the tranche
+    waits in staff's queue with its due date, is confirmed with the bank reference, and the
+    company's receipt names the agreement instead of a project."""
+    with app.app_context():
+        staff, org, company = (
+            db.session.scalar(select(User).where(User.email == email))
+            for email in (cast.staff, cast.org, cast.company)
+        )
+        agreement = ops.create_agreement(
+            staff,
+            ops.AgreementInput(
+                title="青年志愿者培训合作协议",
+                company_id=cast.company_id,
+                organization_id=cast.organization_id,
+                starts_on=TODAY,
+                ends_on=TODAY + timedelta(days=200),
+            ),
+        )
+        version = ops.add_version(
+            agreement,
+            staff,
+            ops.VersionInput(
+                terms=Terms(scope="志愿者培训", obligations_company="出资", obligations_organization="培训"),
+                committed_amount=1_000_000,
+                tranches=(Tranche(TODAY + timedelta(days=20), 1_000_000),),
+            ),
+        )
+        ops.propose(agreement, staff, version_id=version.id)
+        for signer in (company, org):
+            ops.sign(agreement, signer, version_id=version.id, content_sha256=version.content_sha256)
+        db.session.commit()
+        agreement_id = agreement.id
+        pledge = db.session.scalar(select(Pledge).where(Pledge.agreement_id == agreement_id))
+        assert pledge.project_id is None and pledge.method == "bank_transfer" and pledge.status == "pending"
+        pledge_id = pledge.id
+
+    staff_client = login(app, cast.staff)
+    queue = text(staff_client.get("/staff/pledges"))
+    assert "《青年志愿者培训合作协议》协议资金" in queue
+    assert (TODAY + timedelta(days=20)).isoformat() in queue
+    confirmed = staff_client.post(
+        f"/staff/pledges/{pledge_id}/confirm",
+        data={"received_amount": "10000", "bank_reference": "ICBC-2026-8801"},
+    )
+    assert confirmed.status_code in (302, 303)
+    assert "¥10,000" in text(staff_client.get(f"/agreements/{agreement_id}"))
+
+    receipt = text(login(app, cast.company).get(f"/pledges/{pledge_id}/receipt"))
+    assert "按《青年志愿者培训合作协议》向鹿城区助老服务中心捐赠" in receipt
+    assert "壹万元整" in receipt
+    org_view = login(app, cast.org).get(f"/pledges/{pledge_id}")
+    assert org_view.status_code == 200 and f"/agreements/{agreement_id}" in html(org_view)
+    with app.app_context():
+        entry = db.session.scalar(select(LedgerEntry).where(LedgerEntry.pledge_id == pledge_id))
+        assert entry.project_id is None and entry.amount == 1_000_000
