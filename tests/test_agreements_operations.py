@@ -1369,3 +1369,40 @@ def test_tranches_edited_after_the_proposal_are_refused_at_signing(cast: Cast) -
         db.session.rollback()
     assert fresh(AgreementVersion, version.id).signatures == []
     assert ops.agreement_pledges(agreement) == []
+
+
+def test_money_with_nobody_to_receive_it_is_refused_at_proposal_not_at_the_last_signature(ctx) -> None:
+    """Without a partner foundation, an organization lacking 公开募捐资格 cannot receive the
+    tranches: proposing says so, instead of the last signer meeting an error."""
+    staff = factories.staff()
+    org = factories.org_member()
+    company = factories.company_member()
+    agreement = ops.create_agreement(
+        staff,
+        ops.AgreementInput(
+            title="无收款机构的协议",
+            company_id=company.company_id,
+            organization_id=org.organization_id,
+            starts_on=local_today(),
+            ends_on=local_today() + timedelta(days=100),
+        ),
+    )
+    version = ops.add_version(
+        agreement,
+        staff,
+        ops.VersionInput(
+            terms=Terms(scope="合作", obligations_company="出资", obligations_organization="执行"),
+            committed_amount=500_000,
+            tranches=(Tranche(local_today() + timedelta(days=10), 500_000),),
+        ),
+    )
+    db.session.commit()
+    with pytest.raises(Conflict) as refused:
+        ops.propose(agreement, staff, version_id=version.id)
+    assert "organization" in refused.value.fields and "收款机构" in refused.value.message
+    db.session.rollback()
+    assert db.session.get(AgreementVersion, version.id).status == "draft"
+    factories.foundation()
+    ops.propose(agreement, staff, version_id=version.id)
+    db.session.commit()
+    assert db.session.get(AgreementVersion, version.id).status == "proposed"

@@ -47,7 +47,12 @@ from marketplace.matching.operations import convert_introductions
 from marketplace.messages import Msg
 from marketplace.parties.models import Company, Organization
 from marketplace.pledges.models import Pledge
-from marketplace.pledges.operations import ScheduledPledge, close_pending, schedule_pledge
+from marketplace.pledges.operations import (
+    ScheduledPledge,
+    close_pending,
+    organization_receiving_entity,
+    schedule_pledge,
+)
 from marketplace.pledges.states import MONEY_HELD, PledgeStatus
 from marketplace.projects.models import Project
 from marketplace.projects.states import ProjectStatus
@@ -700,6 +705,7 @@ def propose(agreement: Agreement, actor: User | None, *, version_id: int | None 
         ),
     )
     del period, funding
+    _check_money_can_arrive(agreement, version)
     _move(agreement, AgreementAction.PROPOSE)
     _seal(agreement, version)
     version.status = VersionStatus.PROPOSED.value
@@ -727,6 +733,27 @@ def propose(agreement: Agreement, actor: User | None, *, version_id: int | None 
             ),
         )
     return version
+
+
+def _check_money_can_arrive(agreement: Agreement, version: AgreementVersion) -> None:
+    """Each tranche needs someone to receive it (the organization when qualified, else a partner
+    foundation): found out now, not when the last party signs and the pledges are scheduled."""
+    if not version.committed_amount or agreement.organization is None:
+        return
+    projects = {project.id: project for project in agreement.projects}
+    for tranche in version.tranche_values:
+        project_id = rules.tranche_project(tranche, agreement.project_ids)
+        project = projects.get(project_id) if project_id is not None else None
+        foundation = project.partner_foundation if project is not None else None
+        if organization_receiving_entity(agreement.organization, foundation) is None:
+            raise Conflict.on(
+                "organization",
+                Msg(
+                    "%(org)s尚未设置收款机构（无公开募捐资格，也没有合作基金会），资助款无处接收；"
+                    "请先联系团区委工作人员设置后再提交签署",
+                    org=agreement.organization.name,
+                ),
+            )
 
 
 def _signing_party(agreement: Agreement, actor: User | None, verb: Msg) -> AgreementParty:

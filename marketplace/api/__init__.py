@@ -12,7 +12,17 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 # Importing the modules registers their routes and hooks on ``bp``.
-from marketplace.api import accounts, auth, matching, openapi, parties, pledges, pools, projects  # noqa: E402, F401
+from marketplace.api import (  # noqa: E402, F401
+    accounts,
+    agreements,
+    auth,
+    matching,
+    openapi,
+    parties,
+    pledges,
+    pools,
+    projects,
+)
 
 bp.before_request(auth.load_api_user)
 bp.after_request(auth.api_response_headers)

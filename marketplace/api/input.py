@@ -8,8 +8,10 @@ ignored, so a client that thinks it set ``status`` learns at once that it did no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import request
@@ -35,7 +37,9 @@ class UnsupportedMediaType(BadRequest):
 
 @dataclass(frozen=True)
 class JsonField:
-    """The JSON type one body field must have: ``string``, ``integer``, ``boolean`` or ``string_list``."""
+    """The JSON type one body field must have: ``string``, ``integer``, ``boolean`` or ``string_list``;
+    also ``integer_list``, ``object``, ``object_list`` (what is inside is checked by the endpoint),
+    ``string_or_string_list`` and ``date`` (a string written exactly ``YYYY-MM-DD``, see ``parse_day``)."""
 
     kind: str
     nullable: bool = False
@@ -53,6 +57,18 @@ class JsonField:
             ok = isinstance(value, bool)
         elif self.kind == "string_list":
             ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        elif self.kind == "integer_list":
+            ok = isinstance(value, list) and all(_is_integer(item) for item in value)
+        elif self.kind == "object":
+            ok = isinstance(value, dict)
+        elif self.kind == "object_list":
+            ok = isinstance(value, list) and all(isinstance(item, dict) for item in value)
+        elif self.kind == "string_or_string_list":
+            ok = isinstance(value, str) or (
+                isinstance(value, list) and all(isinstance(item, str) for item in value)
+            )
+        elif self.kind == "date":
+            ok = parse_day(value) is not None
         else:  # pragma: no cover - a typo in a field table
             raise ValueError(f"unknown JSON field kind {self.kind!r}")
         return None if ok else (self.message or _TYPE_MESSAGES[self.kind])
@@ -63,7 +79,29 @@ _TYPE_MESSAGES = {
     "integer": Msg("该字段应为整数"),
     "boolean": Msg("该字段应为 true 或 false"),
     "string_list": Msg("该字段应为字符串列表"),
+    "integer_list": Msg("该字段应为整数列表"),
+    "object": Msg("该字段应为 JSON 对象"),
+    "object_list": Msg("该字段应为 JSON 对象的列表"),
+    "string_or_string_list": Msg("该字段应为字符串或字符串列表"),
+    "date": Msg("请填写日期，例如 2026-09-07"),
 }
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _is_integer(value: Any) -> bool:
+    # bool is an int in Python; JSON true is not 1.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_day(value: Any) -> date | None:
+    """A calendar day written exactly ``YYYY-MM-DD`` (not 2026/09/07, 20260907 or a week date), or
+    None for anything else, including days that do not exist (2026-02-30)."""
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def json_object() -> dict[str, Any]:
@@ -97,6 +135,21 @@ def checked_body(fields: Mapping[str, JsonField], *, optional: bool = False) -> 
     if errors:
         raise DomainError(errors)
     return body
+
+
+def field_problems(
+    values: Mapping[str, Any], fields: Mapping[str, JsonField], *, prefix: str = ""
+) -> dict[str, str]:
+    """``checked_body``'s checks for a nested JSON object: each problem keyed ``prefix + name``
+    (e.g. ``terms.scope``); unknown fields are refused the same way."""
+    errors: dict[str, str] = {}
+    for name, value in values.items():
+        spec = fields.get(name)
+        if spec is None:
+            errors[f"{prefix}{name}"] = NOT_ALLOWED
+        elif (problem := spec.problem(value)) is not None:
+            errors[f"{prefix}{name}"] = problem
+    return errors
 
 
 def require_fields(body: Mapping[str, Any], labels: Mapping[str, Msg]) -> None:

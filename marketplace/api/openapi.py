@@ -15,8 +15,27 @@ from typing import Any
 from flask import jsonify
 
 from marketplace.accounts.models import Role
+from marketplace.agreements.models import PARTY_ROLES, VERSION_KIND_LABELS
+from marketplace.agreements.operations import REASON_MAX as AGREEMENT_REASON_MAX
+from marketplace.agreements.operations import TITLE_MAX as AGREEMENT_TITLE_MAX
+from marketplace.agreements.states import REQUESTED_ACTIONS, AgreementStatus, AgreementType, VersionStatus
+from marketplace.agreements.terms import CANONICAL_FORMAT as AGREEMENT_FORMAT
+from marketplace.agreements.terms import COMMITTED_MAX, EXTRA_MAX, KPI_MAX, TRANCHES_MAX
+from marketplace.agreements.terms import NOTICE_DEFAULT as AGREEMENT_NOTICE_DEFAULT
+from marketplace.agreements.terms import NOTICE_MAX as AGREEMENT_NOTICE_MAX
+from marketplace.agreements.terms import SHORT_MAX as TERMS_SHORT_MAX
+from marketplace.agreements.terms import TEXT_MAX as TERMS_TEXT_MAX
+from marketplace.agreements.terms import VOLUNTEERS_MAX as AGREEMENT_VOLUNTEERS_MAX
 from marketplace.api import bp
 from marketplace.api.accounts import TOKEN_FIELDS
+from marketplace.api.agreements import (
+    AGREEMENT_FIELDS,
+    EXPIRING_MAX_DAYS,
+    TERMS_FIELDS,
+    TRANCHE_FIELDS,
+    VERSION_FIELDS,
+)
+from marketplace.api.agreements import TRANSITION_FIELDS as AGREEMENT_TRANSITION_FIELDS
 from marketplace.api.input import JsonField
 from marketplace.api.matching import DEFAULT_LIMIT as MATCHES_PER_PAGE
 from marketplace.api.matching import (
@@ -95,6 +114,11 @@ _JSON_TYPES: Mapping[str, Schema] = {
     "integer": INTEGER,
     "boolean": {"type": "boolean"},
     "string_list": STRING_LIST,
+    "integer_list": {"type": "array", "items": INTEGER},
+    "object": {"type": "object"},
+    "object_list": {"type": "array", "items": {"type": "object"}},
+    "string_or_string_list": {"type": ["string", "array"], "items": STRING},
+    "date": {"type": "string", "format": "date", "description": "YYYY-MM-DD."},
 }
 
 
@@ -104,7 +128,8 @@ def _input_schema(fields: Mapping[str, JsonField], descriptions: Mapping[str, st
     for name, field in fields.items():
         schema = dict(_JSON_TYPES[field.kind])
         if field.nullable:
-            schema["type"] = [schema["type"], "null"]
+            types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+            schema["type"] = [*types, "null"]
         if name in descriptions:
             schema["description"] = descriptions[name]
         properties[name] = schema
@@ -336,7 +361,11 @@ SCHEMAS.update(
         "Pledge": _object(
             {
                 "id": INTEGER,
-                "project_id": INTEGER,
+                "project_id": {
+                    "type": ["integer", "null"],
+                    "description": "Null for a tranche of a partnership agreement that names no project: "
+                    "the money goes to the organization's agreement account.",
+                },
                 "company_id": {
                     "type": ["integer", "null"],
                     "description": "Null when the pledge is anonymous and the caller is neither that "
@@ -1265,6 +1294,603 @@ PATHS.update(
                 "responses": _responses(
                     _ok("Introduction", "The introduction after the answer."), 400, 403, 404, 409, 415, 422
                 ),
+            },
+        },
+    }
+)
+
+# ───────────── partnership agreements ─────────────
+
+_AGREEMENT_STATUS: Schema = {
+    "type": "string",
+    "enum": [status.value for status in AgreementStatus],
+    "description": "draft (no terms yet) → negotiating → pending_signature → active → expired | "
+    "terminated; pending_signature → negotiating when a party requests changes; cancelled before "
+    "activation.",
+}
+_VERSION_STATUS: Schema = {
+    "type": "string",
+    "enum": [status.value for status in VersionStatus],
+    "description": "draft (editable) → proposed (immutable, awaiting signatures) → signed → superseded; "
+    "a draft or proposed version that is abandoned becomes withdrawn.",
+}
+_VERSION_KIND: Schema = {
+    "type": "string",
+    "enum": list(VERSION_KIND_LABELS),
+    "description": "original; while the agreement is active, renewal (a later end date) or amendment.",
+}
+_DAY: Schema = {"type": "string", "format": "date", "description": "YYYY-MM-DD."}
+_NULLABLE_DAY: Schema = {**_DAY, "type": ["string", "null"]}
+_SHA256: Schema = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_USER_REF: Schema = _object({"id": INTEGER, "name": STRING})
+_NULLABLE_USER_REF: Schema = {"oneOf": [{"type": "null"}, _USER_REF]}
+_NOTICE: Schema = {
+    "type": "integer",
+    "minimum": 0,
+    "maximum": AGREEMENT_NOTICE_MAX,
+    "description": "Renewal reminders start this many days before the end; shorter than the term.",
+}
+_AGREEMENT_FEN: Schema = {"type": "integer", "minimum": 1, "maximum": COMMITTED_MAX, "description": "Fen."}
+_AGREEMENT_TERMS_PROPERTIES: dict[str, Schema] = {
+    "scope": {**STRING, "description": "合作范围."},
+    "obligations": _object(
+        {
+            "company": {**STRING, "description": "The company's obligations."},
+            "organization": {**STRING, "description": "The organization's obligations."},
+        }
+    ),
+    "in_kind": {**STRING, "description": "In-kind resources (物资与服务)."},
+    "volunteers": {"type": ["integer", "null"], "minimum": 0, "maximum": AGREEMENT_VOLUNTEERS_MAX},
+    "kpis": {**STRING_LIST, "description": "Performance indicators."},
+    "confidentiality": STRING,
+    "dispute": {**STRING, "description": "The dispute-resolution clause."},
+    "extra": {**STRING_LIST, "description": "Free-text extra clauses."},
+}
+_AGREEMENT_TRANCHE_PROPERTIES: dict[str, Schema] = {
+    "due_on": _DAY,
+    "amount": _AGREEMENT_FEN,
+    "project_id": {
+        "type": ["integer", "null"],
+        "description": "The linked project the tranche funds; null: the only linked project, or the "
+        "organization's agreement account when none is linked.",
+    },
+    "note": STRING,
+}
+
+_AGREEMENT_VERSION_SUMMARY_PROPERTIES: dict[str, Schema] = {
+    "id": INTEGER,
+    "version_no": {"type": "integer", "minimum": 1},
+    "status": _VERSION_STATUS,
+    "status_label": {**STRING, "description": "The status in the caller's language."},
+    "kind": _VERSION_KIND,
+    "content_sha256": {
+        **_SHA256,
+        "description": "SHA-256 of the canonical JSON of the version's `content`; fixed from proposal on. "
+        "Signing must confirm it.",
+    },
+    "committed_amount": {
+        **_AGREEMENT_FEN,
+        "type": ["integer", "null"],
+        "description": "Fen; null: no money in this version.",
+    },
+    "starts_on": _DAY,
+    "ends_on": _DAY,
+    "created_at": MOMENT,
+    "proposed_at": NULLABLE_MOMENT,
+    "signed_at": {**NULLABLE_MOMENT, "description": "When the last party signed."},
+    "closed_at": {**NULLABLE_MOMENT, "description": "When it was withdrawn or superseded."},
+}
+_NULLABLE_VERSION: Schema = {"oneOf": [{"type": "null"}, _ref("AgreementVersionSummary")]}
+_AGREEMENT_SUMMARY_PROPERTIES: dict[str, Schema] = {
+    "id": INTEGER,
+    "title": STRING,
+    "type": {"type": "string", "enum": [kind.value for kind in AgreementType]},
+    "type_label": {**STRING, "description": "The type in the caller's language, e.g. 战略合作协议."},
+    "status": _AGREEMENT_STATUS,
+    "status_label": {**STRING, "description": "The status in the caller's language."},
+    "company": PARTY_REF,
+    "organization": PARTY_REF,
+    "broker": {
+        **_NULLABLE_USER_REF,
+        "description": "The staff member who brokers and witnesses it; null when a party started it and "
+        "no staff member took it over yet.",
+    },
+    "introduction_id": {"type": ["integer", "null"]},
+    "project_ids": {"type": "array", "items": INTEGER},
+    "starts_on": {**_DAY, "description": "From the version in force once active."},
+    "ends_on": _DAY,
+    "auto_renew": {"type": "boolean"},
+    "renewal_notice_days": _NOTICE,
+    "current_version": {**_NULLABLE_VERSION, "description": "The version in force (signed by all)."},
+    "pending_version": {
+        **_NULLABLE_VERSION,
+        "description": "The version being drafted or awaiting signatures (at most one).",
+    },
+    "created_at": MOMENT,
+    "updated_at": MOMENT,
+    "activated_at": NULLABLE_MOMENT,
+    "ended_at": NULLABLE_MOMENT,
+    "end_reason": {**NULLABLE_STRING, "description": "Why it was terminated, cancelled or declined."},
+}
+_DIFF_SEGMENT: Schema = _object({"text": STRING, "changed": {"type": "boolean"}})
+
+SCHEMAS.update(
+    {
+        "AgreementParty": _object(
+            {
+                "id": INTEGER,
+                "role": {"type": "string", "enum": list(PARTY_ROLES)},
+                "role_label": {**STRING, "description": "The role in the caller's language."},
+                "name": STRING,
+                "uscc": {**STRING, "description": "统一社会信用代码."},
+                "company_id": {"type": ["integer", "null"]},
+                "organization_id": {"type": ["integer", "null"]},
+                "signatory": {"type": "boolean", "description": "Whether the party must sign."},
+                "signer": {
+                    **_NULLABLE_USER_REF,
+                    "description": "The member authorised to sign for the party; null: any active member.",
+                },
+                "signer_title": STRING,
+            }
+        ),
+        "AgreementSignature": _object(
+            {
+                "id": INTEGER,
+                "version_id": INTEGER,
+                "version_no": INTEGER,
+                "party_id": INTEGER,
+                "party_name": STRING,
+                "decision": {"type": "string", "enum": ["signed", "declined"]},
+                "version_sha256": {
+                    **_SHA256,
+                    "description": "The content_sha256 of the version the signer confirmed.",
+                },
+                "signer": _USER_REF,
+                "signer_name": {**STRING, "description": "The signer's name as it was when signing."},
+                "signer_title": STRING,
+                "reason": {**NULLABLE_STRING, "description": "Why the party declined."},
+                "ip": NULLABLE_STRING,
+                "user_agent": NULLABLE_STRING,
+                "signed_at": MOMENT,
+            }
+        ),
+        "AgreementVersionSummary": _object(_AGREEMENT_VERSION_SUMMARY_PROPERTIES),
+        "AgreementTerms": _object(_AGREEMENT_TERMS_PROPERTIES),
+        "AgreementTranche": _object(_AGREEMENT_TRANCHE_PROPERTIES),
+        "AgreementDocument": {
+            **_object(
+                {
+                    "format": {"type": "string", "const": AGREEMENT_FORMAT},
+                    "type": {"type": "string", "enum": [kind.value for kind in AgreementType]},
+                    "title": STRING,
+                    "version_no": INTEGER,
+                    "parties": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "role": {"type": "string", "enum": list(PARTY_ROLES)},
+                                "name": STRING,
+                                "uscc": STRING,
+                                "signatory": {"type": "boolean"},
+                            }
+                        ),
+                    },
+                    "broker": {**STRING, "description": "The witness: the league and its staff member."},
+                    "period": _object(
+                        {
+                            "starts_on": _DAY,
+                            "ends_on": _DAY,
+                            "auto_renew": {"type": "boolean"},
+                            "renewal_notice_days": _NOTICE,
+                        }
+                    ),
+                    "projects": {
+                        "type": "array",
+                        "items": _object({"id": INTEGER, "title": STRING}),
+                        "description": "The linked projects as named when proposed (tranches refer to "
+                        "their ids).",
+                    },
+                    "terms": _ref("AgreementTerms"),
+                    "funding": _object(
+                        {
+                            "committed_amount": {**_AGREEMENT_FEN, "type": ["integer", "null"]},
+                            "currency": {"type": "string", "const": "CNY"},
+                            "tranches": {"type": "array", "items": _ref("AgreementTranche")},
+                        }
+                    ),
+                }
+            ),
+            "description": "The canonical document of a version: exactly what is hashed and signed. "
+            "content_sha256 = SHA-256 of its JSON with sorted keys, no whitespace, UTF-8 (not \\u "
+            "escapes). Names are copied at proposal, so a later rename does not change a signed text.",
+        },
+        "AgreementVersion": _object(
+            {
+                **_AGREEMENT_VERSION_SUMMARY_PROPERTIES,
+                "agreement_id": INTEGER,
+                "editable": {"type": "boolean", "description": "True while draft: PUT may change it."},
+                "terms": _ref("AgreementTerms"),
+                "currency": {"type": "string", "const": "CNY"},
+                "tranches": {
+                    "type": "array",
+                    "items": _ref("AgreementTranche"),
+                    "description": "By due date; they add up exactly to committed_amount.",
+                },
+                "auto_renew": {"type": "boolean"},
+                "renewal_notice_days": _NOTICE,
+                "created_by": _NULLABLE_USER_REF,
+                "proposed_by": _NULLABLE_USER_REF,
+                "updated_at": MOMENT,
+                "close_reason": NULLABLE_STRING,
+                "signatures": {"type": "array", "items": _ref("AgreementSignature")},
+                "content": _ref("AgreementDocument"),
+            }
+        ),
+        "AgreementSummary": _object(_AGREEMENT_SUMMARY_PROPERTIES),
+        "AgreementList": _object(
+            {
+                "items": {
+                    "type": "array",
+                    "items": _ref("AgreementSummary"),
+                    "description": "Most recently changed first (expiring_within_days: soonest end first).",
+                }
+            }
+        ),
+        "AgreementPledge": _object(
+            {
+                "id": INTEGER,
+                "tranche_no": {"type": ["integer", "null"], "description": "Position in due order."},
+                "version_id": {"type": ["integer", "null"]},
+                "project_id": {
+                    "type": ["integer", "null"],
+                    "description": "Null: the organization's agreement account.",
+                },
+                "due_on": _NULLABLE_DAY,
+                "amount": FEN,
+                "paid_amount": FEN,
+                "status": {"type": "string", "enum": [status.value for status in PledgeStatus]},
+                "bank_reference": {
+                    **STRING,
+                    "description": "The code to write in the bank transfer's remark (附言).",
+                },
+            }
+        ),
+        "AgreementMoney": _object(
+            {
+                "currency": {"type": "string", "const": "CNY"},
+                "committed": {**FEN, "description": "Fen committed by the version in force."},
+                "scheduled": {**FEN, "description": "Fen in pending pledges still to arrive."},
+                "received": {**FEN, "description": "Fen received under the agreement, net of refunds."},
+                "outstanding": {**FEN, "description": "committed − received, never below 0."},
+                "percent": {"type": "integer", "minimum": 0, "maximum": 100},
+                "pledges": {
+                    "type": "array",
+                    "items": _ref("AgreementPledge"),
+                    "description": "The tranches scheduled as bank-transfer pledges, by due date.",
+                },
+            }
+        ),
+        "Agreement": _object(
+            {
+                **_AGREEMENT_SUMMARY_PROPERTIES,
+                "parties": {"type": "array", "items": _ref("AgreementParty")},
+                "projects": {"type": "array", "items": _object({"id": INTEGER, "title": STRING})},
+                "versions": {
+                    "type": "array",
+                    "items": _ref("AgreementVersionSummary"),
+                    "description": "Every version, oldest first.",
+                },
+                "signatures": {
+                    "type": "array",
+                    "items": _ref("AgreementSignature"),
+                    "description": "Every signature and refusal on any version, by version.",
+                },
+                "money": _ref("AgreementMoney"),
+            }
+        ),
+        "AgreementCreate": _refined(
+            _input_schema(
+                AGREEMENT_FIELDS,
+                {
+                    "company_id": "A verified company.",
+                    "organization_id": "A verified organization (not a league body).",
+                    "project_ids": "Published, funded or closed projects of the organization.",
+                    "starts_on": "YYYY-MM-DD.",
+                    "ends_on": "YYYY-MM-DD, after starts_on.",
+                    "renewal_notice_days": f"Default {AGREEMENT_NOTICE_DEFAULT}; shorter than the term.",
+                    "introduction_id": "The staff introduction of this company and organization that "
+                    "led to it.",
+                },
+            ),
+            required=["title", "company_id", "organization_id", "starts_on", "ends_on"],
+            title={"maxLength": AGREEMENT_TITLE_MAX},
+            company_id={"minimum": 1},
+            organization_id={"minimum": 1},
+            project_ids={"items": {"type": "integer", "minimum": 1}, "uniqueItems": True},
+            renewal_notice_days={"minimum": 0, "maximum": AGREEMENT_NOTICE_MAX},
+        ),
+        "AgreementTermsInput": _refined(
+            _input_schema(
+                TERMS_FIELDS,
+                {
+                    "scope": "合作范围 (required).",
+                    "obligations": "Each party's obligations (both required).",
+                    "extra": "Extra clauses: a list, or one string as a single clause.",
+                },
+            ),
+            required=["scope", "obligations"],
+            scope={"maxLength": TERMS_TEXT_MAX},
+            obligations=_object(
+                {
+                    "company": {**STRING, "maxLength": TERMS_TEXT_MAX},
+                    "organization": {**STRING, "maxLength": TERMS_TEXT_MAX},
+                }
+            ),
+            volunteers={"minimum": 0, "maximum": AGREEMENT_VOLUNTEERS_MAX},
+            kpis={"maxItems": KPI_MAX},
+            extra={"maxItems": EXTRA_MAX},
+        ),
+        "AgreementTrancheInput": _refined(
+            _input_schema(TRANCHE_FIELDS, {"project_id": "One of the agreement's projects."}),
+            required=["due_on", "amount"],
+            amount=_AGREEMENT_FEN,
+            note={"maxLength": TERMS_SHORT_MAX},
+        ),
+        "AgreementVersionInput": _refined(
+            _input_schema(
+                VERSION_FIELDS,
+                {
+                    "committed_amount": "Integer fen, > 0; null or absent: no money in this version. "
+                    "Not a string, not a fraction, not a boolean.",
+                    "tranches": "Required with committed_amount: each due within the period, adding up "
+                    "exactly to committed_amount; with several linked projects each names its project.",
+                    "starts_on": "Absent or null: the agreement's (or the version in force's).",
+                    "ends_on": "Absent or null: the agreement's (or the version in force's).",
+                    "auto_renew": "Absent or null: the agreement's (or the version in force's).",
+                    "renewal_notice_days": "Absent or null: the agreement's (or the version in force's).",
+                },
+            ),
+            required=["terms"],
+            terms=_ref("AgreementTermsInput"),
+            committed_amount={"minimum": 1, "maximum": COMMITTED_MAX},
+            tranches={"items": _ref("AgreementTrancheInput"), "maxItems": TRANCHES_MAX},
+            renewal_notice_days={"minimum": 0, "maximum": AGREEMENT_NOTICE_MAX},
+        ),
+        "AgreementTransition": _refined(
+            _input_schema(
+                AGREEMENT_TRANSITION_FIELDS,
+                {
+                    "version_id": "The version acted on; required to sign. Others default to the "
+                    "version in play.",
+                    "content_sha256": "Required to sign: the content_sha256 of the version as the signer "
+                    "read it.",
+                    "reason": "Required for request_changes, decline, terminate and cancel.",
+                },
+            ),
+            required=["action"],
+            action={"enum": [action.value for action in REQUESTED_ACTIONS]},
+            version_id={"minimum": 1},
+            content_sha256=_SHA256,
+            reason={"maxLength": AGREEMENT_REASON_MAX},
+        ),
+        "AuditEvent": _object(
+            {
+                "id": INTEGER,
+                "action": {
+                    **STRING,
+                    "description": "E.g. agreement.created, agreement.version_created, "
+                    "agreement.version_edited, agreement.proposed, agreement.signed, agreement.activated, "
+                    "agreement.changes_requested, agreement.declined, agreement.terminated, "
+                    "agreement.cancelled, agreement.expired, agreement.renewed.",
+                },
+                "actor_id": {"type": ["integer", "null"], "description": "Null for the jobs."},
+                "acting_for": {
+                    **NULLABLE_STRING,
+                    "description": "organization:<id>, company:<id>, staff or system.",
+                },
+                "created_at": MOMENT,
+                "ip": NULLABLE_STRING,
+                "payload": {"type": "object", "description": "What the event recorded."},
+                "prev_hash": {
+                    **_SHA256,
+                    "description": "The hash of the event before this one in the platform-wide chain "
+                    "(not necessarily an event of this agreement).",
+                },
+                "hash": {**_SHA256, "description": "SHA-256 over prev_hash and the event's fields."},
+            }
+        ),
+        "AgreementEventList": _object(
+            {"items": {"type": "array", "items": _ref("AuditEvent"), "description": "Oldest first."}}
+        ),
+        "AgreementDiff": _object(
+            {
+                "from": _ref("AgreementVersionSummary"),
+                "to": _ref("AgreementVersionSummary"),
+                "rows": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "key": {**STRING, "description": "E.g. terms.scope, committed_amount, tranches."},
+                            "label": {**STRING, "description": "In the caller's language."},
+                            "changed": {"type": "boolean"},
+                            "old_text": STRING,
+                            "new_text": STRING,
+                            "old": {"type": "array", "items": _DIFF_SEGMENT},
+                            "new": {"type": "array", "items": _DIFF_SEGMENT},
+                        }
+                    ),
+                    "description": "Every line of the document in reading order, the characters that "
+                    "changed marked on each side.",
+                },
+            }
+        ),
+    }
+)
+
+_AGREEMENT_VISIBILITY = "Members of the agreement's parties and staff only; everyone else gets 404."
+
+PATHS.update(
+    {
+        "/agreements": {
+            "get": {
+                "operationId": "list_agreements_endpoint",
+                "summary": "Partnership agreements (staff: all; members: their own party's)",
+                "security": SIGNED_IN,
+                "parameters": [
+                    _query("status", _AGREEMENT_STATUS, "Only this status."),
+                    _query(
+                        "party_id",
+                        {"type": "integer", "minimum": 1},
+                        "A company or organization id: agreements where either side has it.",
+                    ),
+                    _query("company_id", {"type": "integer", "minimum": 1}, "Only with this company."),
+                    _query(
+                        "organization_id", {"type": "integer", "minimum": 1}, "Only with this organization."
+                    ),
+                    _query(
+                        "expiring_within_days",
+                        {"type": "integer", "minimum": 0, "maximum": EXPIRING_MAX_DAYS},
+                        "Only active agreements ending within this many days (soonest first).",
+                    ),
+                ],
+                "responses": _responses(_ok("AgreementList", "The agreements."), 422),
+            },
+            "post": {
+                "operationId": "create_agreement_endpoint",
+                "summary": "Start an agreement between a company and an organization (staff, or a member "
+                "of either)",
+                "description": "Staff become its broker (a witness, never a signatory). It starts as a "
+                "draft without terms; add a version next. 403 for a member of neither party; 422 for "
+                "invalid fields, e.g. ends_on not after starts_on, renewal_notice_days not shorter than "
+                "the term, a date not written YYYY-MM-DD, an unverified party, a project of another "
+                "organization.",
+                "security": SIGNED_IN,
+                "requestBody": _body("AgreementCreate"),
+                "responses": _responses(
+                    {
+                        "201": {
+                            "description": "The new agreement (status draft).",
+                            "headers": {
+                                "Location": {"schema": STRING, "description": "The agreement's URL."}
+                            },
+                            "content": _json_content(_ref("Agreement")),
+                        }
+                    },
+                    400,
+                    403,
+                    415,
+                    422,
+                ),
+            },
+        },
+        "/agreements/{agreement_id}": {
+            "parameters": [_path_id("agreement_id")],
+            "get": {
+                "operationId": "get_agreement",
+                "summary": "One agreement: parties, broker, versions, signatures and money",
+                "description": _AGREEMENT_VISIBILITY,
+                "security": SIGNED_IN,
+                "responses": _responses(_ok("Agreement", "The agreement."), 404),
+            },
+        },
+        "/agreements/{agreement_id}/transitions": {
+            "parameters": [_path_id("agreement_id")],
+            "post": {
+                "operationId": "transition_agreement_endpoint",
+                "summary": "Propose, sign, request changes, decline, terminate or cancel",
+                "description": "propose: a draft version goes out for signature (pending_signature). "
+                "sign: an authorised member of a signatory party signs a proposed version, confirming its "
+                "content_sha256; the last party's signature makes it active and schedules its tranches as "
+                "pledges. request_changes (reason): the proposed version is withdrawn, back to "
+                "negotiating. decline (reason, a signatory): a first agreement is cancelled. terminate "
+                "(reason): an active agreement ends; pending pledges are cancelled. cancel (reason): "
+                "before activation. 403 when the caller may not (e.g. staff signing: the broker is a "
+                "witness); 404 for non-parties; 409 when the state does not allow it (field `action`), "
+                "the version is not proposed (`version_id`), the hash differs (`content_sha256`) or the "
+                "party already signed (`signer`); 422 for an unknown action or a missing reason, "
+                "version_id or content_sha256.",
+                "security": SIGNED_IN,
+                "requestBody": _body("AgreementTransition"),
+                "responses": _responses(
+                    _ok("Agreement", "The agreement after the action."), 400, 403, 404, 409, 415, 422
+                ),
+            },
+        },
+        "/agreements/{agreement_id}/events": {
+            "parameters": [_path_id("agreement_id")],
+            "get": {
+                "operationId": "list_agreement_events",
+                "summary": "The agreement's audit trail (append-only, hash-chained)",
+                "description": _AGREEMENT_VISIBILITY + " Each event's prev_hash is the hash of the event "
+                "before it in the platform-wide chain; staff can check the whole chain with "
+                "`flask audit verify`.",
+                "security": SIGNED_IN,
+                "responses": _responses(_ok("AgreementEventList", "The events."), 404),
+            },
+        },
+        "/agreements/{agreement_id}/versions": {
+            "parameters": [_path_id("agreement_id")],
+            "post": {
+                "operationId": "add_agreement_version",
+                "summary": "Draft a version of the terms (the first, a new round, an amendment or a renewal)",
+                "description": "Amounts are integer fen. The version is a draft (editable with PUT) until "
+                "proposed. 404 for non-parties; 409 while another version is a draft or proposed, or when "
+                "the agreement has ended; 422 with a field path per problem, e.g. `terms.scope`, "
+                "`committed_amount` (≤ 0, a fraction, a string), `tranches` (not adding up to "
+                "committed_amount), `tranches[0].due_on` (outside the period), `ends_on`.",
+                "security": SIGNED_IN,
+                "requestBody": _body("AgreementVersionInput"),
+                "responses": _responses(
+                    {
+                        "201": {
+                            "description": "The new draft version.",
+                            "headers": {"Location": {"schema": STRING, "description": "The version's URL."}},
+                            "content": _json_content(_ref("AgreementVersion")),
+                        }
+                    },
+                    400,
+                    404,
+                    409,
+                    415,
+                    422,
+                ),
+            },
+        },
+        "/agreements/{agreement_id}/versions/{version_id}": {
+            "parameters": [_path_id("agreement_id"), _path_id("version_id")],
+            "get": {
+                "operationId": "get_agreement_version",
+                "summary": "One version with its canonical content and signatures",
+                "description": _AGREEMENT_VISIBILITY,
+                "security": SIGNED_IN,
+                "responses": _responses(_ok("AgreementVersion", "The version."), 404),
+            },
+            "put": {
+                "operationId": "update_agreement_version",
+                "summary": "Replace a draft version's terms",
+                "description": "The body is a whole version, as for POST …/versions (absent period fields "
+                "take the agreement's). 409 (field `terms`) once the version was proposed: its hash is "
+                "what the parties sign; ask for changes and draft a new version instead.",
+                "security": SIGNED_IN,
+                "requestBody": _body("AgreementVersionInput"),
+                "responses": _responses(
+                    _ok("AgreementVersion", "The edited draft."), 400, 404, 409, 415, 422
+                ),
+            },
+        },
+        "/agreements/{agreement_id}/diff": {
+            "parameters": [_path_id("agreement_id")],
+            "get": {
+                "operationId": "get_agreement_diff",
+                "summary": "Two versions side by side",
+                "description": _AGREEMENT_VISIBILITY + " Without `to`: the latest version; without "
+                "`from`: the version before `to`. 422 when there is nothing to compare.",
+                "security": SIGNED_IN,
+                "parameters": [
+                    _query("from", {"type": "integer", "minimum": 1}, "The older version's id."),
+                    _query("to", {"type": "integer", "minimum": 1}, "The newer version's id."),
+                ],
+                "responses": _responses(_ok("AgreementDiff", "The rows."), 404, 422),
             },
         },
     }

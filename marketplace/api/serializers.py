@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace.accounts.models import Role, User
+from marketplace.agreements.models import Agreement, AgreementParty, AgreementSignature, AgreementVersion
 from marketplace.parties.models import Company, Organization
 from marketplace.pledges.accounting import RAISED_KINDS, refundable
 from marketplace.pledges.models import LedgerEntry, MatchingPool, Pledge
@@ -359,4 +360,200 @@ def funnel_row(row: Any) -> dict[str, Any]:
         "converted": row.converted,
         "conversion_percent": row.conversion_percent,
         "raised_amount": row.raised,
+    }
+
+
+# ───────────── partnership agreements ─────────────
+
+
+def user_ref(user: User | None) -> dict[str, Any] | None:
+    return None if user is None else {"id": user.id, "name": user.name}
+
+
+def agreement_party(party: AgreementParty) -> dict[str, Any]:
+    from marketplace.web import translate
+
+    return {
+        "id": party.id,
+        "role": party.role,
+        "role_label": translate(party.role_label),
+        "name": party.display_name,
+        "uscc": party.uscc,
+        "company_id": party.company_id,
+        "organization_id": party.organization_id,
+        "signatory": party.signatory,
+        "signer": user_ref(party.signer),
+        "signer_title": party.signer_title,
+    }
+
+
+def agreement_signature(signature: AgreementSignature) -> dict[str, Any]:
+    """A party's decision on one version, with the hash it bound and where it was made from."""
+    return {
+        "id": signature.id,
+        "version_id": signature.version_id,
+        "version_no": signature.version.version_no,
+        "party_id": signature.party_id,
+        "party_name": signature.party.display_name,
+        "decision": signature.decision,
+        "version_sha256": signature.version_sha256,
+        "signer": user_ref(signature.signer),
+        "signer_name": signature.signer_name,
+        "signer_title": signature.signer_title,
+        "reason": signature.reason,
+        "ip": signature.ip,
+        "user_agent": signature.user_agent,
+        "signed_at": isoformat_local(signature.signed_at),
+    }
+
+
+def agreement_version_summary(version: AgreementVersion | None) -> dict[str, Any] | None:
+    from marketplace.web import translate
+
+    if version is None:
+        return None
+    return {
+        "id": version.id,
+        "version_no": version.version_no,
+        "status": version.status,
+        "status_label": translate(version.status_label),
+        "kind": version.kind,
+        "content_sha256": version.content_sha256,
+        "committed_amount": version.committed_amount,
+        "starts_on": version.starts_on.isoformat(),
+        "ends_on": version.ends_on.isoformat(),
+        "created_at": isoformat_local(version.created_at),
+        "proposed_at": isoformat_local(version.proposed_at),
+        "signed_at": isoformat_local(version.signed_at),
+        "closed_at": isoformat_local(version.closed_at),
+    }
+
+
+def agreement_version(version: AgreementVersion) -> dict[str, Any]:
+    """One version's terms, money and period (terms and tranches in their canonical JSON form), its
+    signatures, and ``content``: the canonical document whose SHA-256 is ``content_sha256``."""
+    summary = agreement_version_summary(version)
+    assert summary is not None
+    return {
+        **summary,
+        "agreement_id": version.agreement_id,
+        "editable": version.is_editable,
+        "terms": version.terms_value.as_json(),
+        "currency": "CNY",
+        "tranches": [tranche.as_json() for tranche in version.tranche_values],
+        "auto_renew": version.auto_renew,
+        "renewal_notice_days": version.renewal_notice_days,
+        "created_by": user_ref(version.created_by),
+        "proposed_by": user_ref(version.proposed_by),
+        "updated_at": isoformat_local(version.updated_at),
+        "close_reason": version.close_reason,
+        "signatures": [agreement_signature(signature) for signature in version.signatures],
+        "content": version.content,
+    }
+
+
+def agreement_summary(agreement: Agreement) -> dict[str, Any]:
+    """What a list shows: the parties, the period and the versions in force and in play."""
+    from marketplace.web import translate
+
+    return {
+        "id": agreement.id,
+        "title": agreement.title,
+        "type": agreement.type,
+        "type_label": translate(agreement.type_label),
+        "status": agreement.status,
+        "status_label": translate(agreement.status_label),
+        "company": party_ref(agreement.company),
+        "organization": party_ref(agreement.organization),
+        "broker": user_ref(agreement.broker),
+        "introduction_id": agreement.introduction_id,
+        "project_ids": agreement.project_ids,
+        "starts_on": agreement.starts_on.isoformat(),
+        "ends_on": agreement.ends_on.isoformat(),
+        "auto_renew": agreement.auto_renew,
+        "renewal_notice_days": agreement.renewal_notice_days,
+        "current_version": agreement_version_summary(agreement.current_version),
+        "pending_version": agreement_version_summary(agreement.pending_version),
+        "created_at": isoformat_local(agreement.created_at),
+        "updated_at": isoformat_local(agreement.updated_at),
+        "activated_at": isoformat_local(agreement.activated_at),
+        "ended_at": isoformat_local(agreement.ended_at),
+        "end_reason": agreement.end_reason,
+    }
+
+
+def agreement_pledge(item: Pledge) -> dict[str, Any]:
+    """A tranche scheduled as a bank-transfer pledge when a version took effect."""
+    return {
+        "id": item.id,
+        "tranche_no": item.tranche_no,
+        "version_id": item.agreement_version_id,
+        "project_id": item.project_id,
+        "due_on": item.due_on.isoformat() if item.due_on else None,
+        "amount": item.amount,
+        "paid_amount": item.paid_amount or 0,
+        "status": item.status,
+        "bank_reference": item.reference_code,
+    }
+
+
+def agreement_money(money: Any) -> dict[str, Any]:
+    """``operations.MoneySummary``: committed by the version in force against what arrived."""
+    return {
+        "currency": "CNY",
+        "committed": money.committed,
+        "scheduled": money.scheduled,
+        "received": money.received,
+        "outstanding": money.outstanding,
+        "percent": money.percent,
+        "pledges": [agreement_pledge(item) for item in money.pledges],
+    }
+
+
+def agreement(item: Agreement, money: Any) -> dict[str, Any]:
+    """The whole agreement for a party member or staff; ``money`` is ``operations.money_summary``."""
+    return {
+        **agreement_summary(item),
+        "parties": [agreement_party(party) for party in item.parties],
+        "projects": [{"id": project.id, "title": project.title} for project in item.projects],
+        "versions": [agreement_version_summary(version) for version in item.versions],
+        "signatures": [
+            agreement_signature(signature) for version in item.versions for signature in version.signatures
+        ],
+        "money": agreement_money(money),
+    }
+
+
+def audit_event(event: Any) -> dict[str, Any]:
+    """One event of the hash chain: ``hash`` is over the event and ``prev_hash``, the hash of the
+    event before it in the platform-wide chain."""
+    return {
+        "id": event.id,
+        "action": event.action,
+        "actor_id": event.actor_id,
+        "acting_for": event.acting_for,
+        "created_at": isoformat_local(event.created_at),
+        "ip": event.ip,
+        "payload": event.payload or {},
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def _segments(segments: Any) -> list[dict[str, Any]]:
+    return [{"text": segment.text, "changed": segment.changed} for segment in segments]
+
+
+def diff_row(row: Any) -> dict[str, Any]:
+    """One ``terms.DiffRow``: a labelled line of both versions, characters that changed marked."""
+    from marketplace.web import translate
+
+    return {
+        "key": row.key,
+        "label": translate(row.label),
+        "changed": row.changed,
+        "old_text": row.old_text,
+        "new_text": row.new_text,
+        "old": _segments(row.old),
+        "new": _segments(row.new),
     }
