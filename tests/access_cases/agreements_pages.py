@@ -165,6 +165,8 @@ def _terms() -> ops.VersionInput:
 
 def ids(world: World) -> dict[str, Any]:
     staff = db.session.scalar(select(User).where(User.email == world.staff_email))
+    # The agreements commit money: the organization needs a partner foundation to receive it.
+    factories.foundation(is_default=False)
     owner = db.session.scalar(select(User).where(User.email == world.org_email))
     project = factories.project(owner, status="published", reviewer=staff, title="矩阵测试：协议项目")
     introduction = matching.send_introduction(

@@ -21,6 +21,7 @@ from marketplace.agreements import operations as agreements
 from marketplace.agreements.terms import Terms, Tranche
 from marketplace.extensions import db
 from marketplace.timeutil import local_today
+from tests import factories
 from tests.access_cases.base import DENIED, HIDDEN, LOGIN, OK, Case, members_only
 from tests.factories import World
 
@@ -85,6 +86,8 @@ def _terms(scope: str = TERMS["scope"]) -> Terms:
 
 def ids(world: World) -> dict[str, Any]:
     staff = db.session.scalar(select(User).where(User.email == world.staff_email))
+    # The agreements commit money: the organization needs a partner foundation to receive it.
+    factories.foundation(is_default=False)
     assert staff is not None
     today = local_today()
     started = agreements.AgreementInput(
