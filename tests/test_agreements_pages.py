@@ -6,8 +6,6 @@ termination needs a reason, staff watch what expires, and a non-party never sees
 from __future__ import annotations
 
 import re
-import sys
-import types
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -795,9 +793,7 @@ def test_the_pdf_is_served_as_a_download_named_after_the_title(
         calls.append((agreement.id, version.version_no))
         return b"%PDF-1.7 fake"
 
-    fake = types.ModuleType("marketplace.agreements.pdf")
-    fake.render_version_pdf = render_version_pdf  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "marketplace.agreements.pdf", fake)
+    monkeypatch.setattr("marketplace.agreements.pdf.render_version_pdf", render_version_pdf)
     staff, agreement_id = drafted(app, cast)
     first = version_id(app, agreement_id, 1)
     response = staff.get(f"/agreements/{agreement_id}/versions/{first}.pdf")
@@ -809,7 +805,17 @@ def test_the_pdf_is_served_as_a_download_named_after_the_title(
     assert "filename*=UTF-8''" in disposition
     assert "%E6%B8%A9%E5%B7%9E" in disposition  # 温州, percent-encoded UTF-8
     assert disposition.endswith("-v1.pdf")
+    # Rendering costs seconds: the same version, unchanged, is served from memory the second time.
+    assert staff.get(f"/agreements/{agreement_id}/versions/{first}.pdf").data == b"%PDF-1.7 fake"
     assert calls == [(agreement_id, 1)]
+    # Proposing and then a signature change what the PDF prints: each renders it afresh.
+    assert propose(staff, agreement_id, first).status_code == 303
+    staff.get(f"/agreements/{agreement_id}/versions/{first}.pdf")
+    with app.app_context():
+        sha = db.session.get(AgreementVersion, first).content_sha256
+    assert sign(login(app, cast.company), agreement_id, first, sha).status_code == 303
+    staff.get(f"/agreements/{agreement_id}/versions/{first}.pdf")
+    assert calls == [(agreement_id, 1)] * 3
     assert (
         login(app, cast.outsider).get(f"/agreements/{agreement_id}/versions/{first}.pdf").status_code == 404
     )

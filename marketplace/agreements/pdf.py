@@ -16,6 +16,8 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -504,3 +506,31 @@ def render_version_pdf(agreement: Agreement, version: AgreementVersion) -> bytes
     layout.integrity_section()
     layout.signature_section()
     return bytes(pdf.output())
+
+
+# Rendering takes one to three seconds (subsetting the CJK font), and a version's PDF only changes
+# when its status or its signatures do: keep the last few in memory, per process.
+_CACHE_SIZE = 32
+_cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def version_pdf(agreement: Agreement, version: AgreementVersion) -> bytes:
+    """``render_version_pdf``, reusing the bytes while nothing printed on them has changed."""
+    key = (
+        version.id,
+        version.content_sha256,
+        version.status,
+        agreement.type,
+        tuple((signature.id, signature.decision) for signature in version.signatures),
+    )
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    body = render_version_pdf(agreement, version)
+    with _cache_lock:
+        _cache[key] = body
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return body

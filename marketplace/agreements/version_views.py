@@ -11,6 +11,7 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marketplace.agreements import operations as ops
+from marketplace.agreements import pdf as agreement_pdf
 from marketplace.agreements import terms as rules
 from marketplace.agreements.forms import (
     SignForm,
@@ -202,9 +203,7 @@ def _download_name(agreement: Agreement, version: AgreementVersion) -> str:
 def version_pdf(agreement_id: int, version_id: int) -> Any:
     agreement = agreement_for(agreement_id)
     found = ops.version_of(agreement, version_id)
-    from marketplace.agreements.pdf import render_version_pdf  # written alongside; optional dependency
-
-    body = render_version_pdf(agreement, found)
+    body = agreement_pdf.version_pdf(agreement, found)
     name = _download_name(agreement, found)
     response = Response(body, mimetype="application/pdf")
     # RFC 6266 / 5987: an ASCII fallback for old clients, the UTF-8 title for everyone else.
