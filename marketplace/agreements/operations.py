@@ -831,20 +831,7 @@ def sign(
             ),
         )
     _move(agreement, AgreementAction.SIGN)
-    ip, user_agent = _request_details()
-    signature = AgreementSignature(
-        agreement_id=agreement.id,
-        version_id=version.id,
-        party_id=party.id,
-        signer_id=actor.id,
-        decision="signed",
-        version_sha256=version.content_sha256,
-        signer_name=actor.name,
-        signer_title=party.signer_title,
-        ip=ip,
-        user_agent=user_agent,
-        signed_at=utcnow(),
-    )
+    signature = _decision(version, party, actor, "signed")
     try:
         with db.session.begin_nested():
             db.session.add(signature)
@@ -867,8 +854,8 @@ def sign(
         version_no=version.version_no,
         party_id=party.id,
         content_sha256=version.content_sha256,
-        ip=ip,
-        user_agent=user_agent,
+        ip=signature.ip,
+        user_agent=signature.user_agent,
     )
     signed_parties = {item.party_id for item in version.signed_signatures}
     if all(item.id in signed_parties for item in agreement.signatory_parties):
@@ -885,6 +872,28 @@ def sign(
             ),
         )
     return signature
+
+
+def _decision(
+    version: AgreementVersion, party: AgreementParty, actor: User, decision: str, *, reason: str | None = None
+) -> AgreementSignature:
+    """A party's signature or refusal of one version, bound to its hash, with who, when, IP and
+    user agent (the caller adds it)."""
+    ip, user_agent = _request_details()
+    return AgreementSignature(
+        agreement_id=version.agreement_id,
+        version_id=version.id,
+        party_id=party.id,
+        signer_id=actor.id,
+        decision=decision,
+        version_sha256=version.content_sha256,
+        signer_name=actor.name,
+        signer_title=party.signer_title,
+        reason=reason,
+        ip=ip,
+        user_agent=user_agent,
+        signed_at=utcnow(),
+    )
 
 
 def _content_intact(version: AgreementVersion) -> bool:
@@ -1038,22 +1047,8 @@ def decline(
             ),
         )
     target = _move(agreement, AgreementAction.DECLINE)
-    ip, user_agent = _request_details()
-    db.session.add(
-        AgreementSignature(
-            agreement_id=agreement.id,
-            version_id=version.id,
-            party_id=party.id,
-            signer_id=actor.id,
-            decision="declined",
-            version_sha256=version.content_sha256,
-            signer_name=actor.name,
-            signer_title=party.signer_title,
-            reason=reason,
-            ip=ip,
-            user_agent=user_agent,
-        )
-    )
+    declined = _decision(version, party, actor, "declined", reason=reason)
+    db.session.add(declined)
     _close_version(version, VersionStatus.WITHDRAWN, reason)
     if target == AgreementStatus.CANCELLED:
         agreement.ended_at = utcnow()
@@ -1067,8 +1062,8 @@ def decline(
         version_no=version.version_no,
         party_id=party.id,
         reason=reason,
-        ip=ip,
-        user_agent=user_agent,
+        ip=declined.ip,
+        user_agent=declined.user_agent,
     )
     _notify(
         _everyone(agreement, except_user=actor),
