@@ -26,6 +26,7 @@ from marketplace.parties.models import Company
 from marketplace.pledges.models import LedgerEntry, Pledge
 from marketplace.timeutil import local_today
 from tests import factories
+from tests.pages import html, login, text
 
 TODAY = local_today()
 
@@ -88,20 +89,6 @@ def _colleague(member: User, kind: str) -> User:
     )
     db.session.flush()
     return colleague
-
-
-def login(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    assert client.post("/login", data={"email": email, "password": factories.PASSWORD}).status_code == 302
-    return client
-
-
-def html(response: Any) -> str:
-    return response.get_data(as_text=True)
-
-
-def text(response: Any) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html(response)))
 
 
 def field_errors(page: str, field_id: str) -> str:

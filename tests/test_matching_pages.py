@@ -21,6 +21,7 @@ from marketplace.parties.models import Company
 from marketplace.projects.models import Project
 from marketplace.timeutil import to_local
 from tests import factories
+from tests.pages import html, login, text
 
 
 @dataclass(frozen=True)
@@ -77,21 +78,6 @@ def cast(app: Flask) -> Cast:
             elderly_project_id=elderly.id,
             draft_id=draft.id,
         )
-
-
-def login(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    assert client.post("/login", data={"email": email, "password": factories.PASSWORD}).status_code == 302
-    return client
-
-
-def html(response: Any) -> str:
-    return response.get_data(as_text=True)
-
-
-def text(response: Any) -> str:
-    """The page's visible text, tags removed and whitespace collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html(response)))
 
 
 def user(email: str) -> User:
