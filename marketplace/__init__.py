@@ -90,6 +90,7 @@ def _import_models() -> None:
     from marketplace.projects import models as _projects  # noqa: F401
     from marketplace.search import models as _search  # noqa: F401
     from marketplace.taxonomy import models as _taxonomy  # noqa: F401
+    from marketplace.tenders import models as _tenders  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

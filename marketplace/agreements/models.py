@@ -339,6 +339,11 @@ class AgreementSignature(db.Model):
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     signed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # A party without accounts here (a buyer) signs on paper or with its own e-seal; staff record
+    # that signature (``signer_id`` is then the recorder, ``signer_name`` the buyer's signatory)
+    # together with the evidence they saw, e.g. the signed contract's number.
+    recorded_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    evidence: Mapped[str | None] = mapped_column(String(300))
 
     version: Mapped[AgreementVersion] = relationship(back_populates="signatures")
     party: Mapped[AgreementParty] = relationship()

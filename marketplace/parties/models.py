@@ -121,6 +121,8 @@ class Organization(PartyMixin, db.Model):
     tier: Mapped[str | None] = mapped_column(String(16))
     # The league is broker, never supplier: a budget-funded league body may not bid (TENDERS V5).
     is_league_body: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 法定代表人: two competing bids sharing one are flagged for review (实施条例 第18条).
+    legal_representative: Mapped[str] = mapped_column(String(50), default="")
     # 公开募捐资格, recorded by staff: only then may the organization receive public money itself;
     # otherwise its projects raise through a partner foundation.
     public_fundraising_qualified: Mapped[bool] = mapped_column(Boolean, default=False)
