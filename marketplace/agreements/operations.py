@@ -375,6 +375,63 @@ def create_agreement(actor: User | None, data: AgreementInput) -> Agreement:
     return agreement
 
 
+@dataclass
+class ServiceContractInput:
+    """The contract of an awarded service purchase: the buyer and every supplier organization (the
+    lead alone, or each consortium member: members sign jointly, 政府采购法 第24条)."""
+
+    title: str
+    buyer_name: str
+    organization_ids: Sequence[int]
+    starts_on: date
+    ends_on: date
+    terms: Terms
+
+
+def create_service_contract(actor: User | None, data: ServiceContractInput) -> Agreement:
+    """Staff draw up and propose the contract of an award: signed by the buyer (recorded by staff)
+    and by every supplier organization itself; the staff member is the witness."""
+    if actor is None or not actor.is_staff:
+        raise Forbidden.on("agreement", Msg("只有团区委工作人员可以发起采购合同"))
+    period = _check_period_input(data.starts_on, data.ends_on, rules.NOTICE_DEFAULT, False)
+    consortium = len(data.organization_ids) > 1
+    agreement = Agreement(
+        type=AgreementType.SERVICE_CONTRACT.value,
+        title=data.title[:TITLE_MAX],
+        status=AgreementStatus.DRAFT.value,
+        organization_id=data.organization_ids[0],
+        broker_id=actor.id,
+        starts_on=period.starts_on,
+        ends_on=period.ends_on,
+        auto_renew=False,
+        renewal_notice_days=period.renewal_notice_days,
+        created_by_id=actor.id,
+    )
+    agreement.parties = [AgreementParty(role="buyer", name=data.buyer_name, position=0)] + [
+        AgreementParty(
+            role="member" if consortium else "organization",
+            organization_id=organization_id,
+            position=position,
+        )
+        for position, organization_id in enumerate(data.organization_ids, start=1)
+    ]
+    db.session.add(agreement)
+    db.session.flush()
+    _audit(
+        agreement,
+        "created",
+        actor,
+        title=agreement.title,
+        type=agreement.type,
+        buyer=data.buyer_name,
+        organization_ids=list(data.organization_ids),
+        period=period.as_json(),
+    )
+    version = add_version(agreement, actor, VersionInput(terms=data.terms))
+    propose(agreement, actor, version_id=version.id)
+    return agreement
+
+
 def take_over_as_broker(agreement: Agreement, staff: User | None) -> Agreement:
     """A staff member becomes the broker (witness) of an agreement a party started."""
     if staff is None or not staff.is_staff:
@@ -801,6 +858,68 @@ def sign(
     party = _signing_party(agreement, actor, Msg("签署"))
     _lock(agreement)
     assert actor is not None
+    version = _signable_version(agreement, version_id, content_sha256)
+    return _record_signature(agreement, version, party, _decision(version, party, actor, "signed"), actor)
+
+
+@dataclass
+class RecordedSignature:
+    """A signature a party without accounts here (the buyer of a service contract) made on paper or
+    with its own e-seal, as staff saw it."""
+
+    party_id: int | None = None
+    version_id: int | None = None
+    content_sha256: str | None = None
+    signer_name: str = ""
+    signer_title: str = ""
+    evidence: str = ""
+
+
+def record_party_signature(
+    agreement: Agreement, actor: User | None, data: RecordedSignature
+) -> AgreementSignature:
+    """Staff record the signature of a party that has no members on the platform (a buyer). The
+    same hash binding, one-decision-per-party rule and activation apply as to any signature; the
+    row says who recorded it and on what evidence."""
+    if actor is None or not actor.is_staff:
+        raise Forbidden.on("signer", Msg("只有团区委工作人员可以登记采购方的签署"))
+    _lock(agreement)
+    party = next((item for item in agreement.parties if item.id == data.party_id), None)
+    if party is None:
+        raise NotFound.on("party_id", Msg("找不到该签约方"))
+    if party.role != "buyer" or not party.signatory:
+        raise Forbidden.on(
+            "party_id",
+            Msg("%(party)s有平台账号，须由其授权签署人本人签署，团区委不能代签", party=party.display_name),
+        )
+    problems: dict[str, str] = {}
+    signer_name = (data.signer_name or "").strip()
+    evidence = (data.evidence or "").strip()
+    if not signer_name:
+        problems["signer_name"] = Msg("请填写采购方签署人姓名")
+    elif len(signer_name) > 50:
+        problems["signer_name"] = Msg("签署人姓名不能超过 %(n)d 个字", n=50)
+    if not evidence:
+        problems["evidence"] = Msg("请填写签署凭据（如纸质合同编号或电子签章验证码）")
+    elif len(evidence) > 300:
+        problems["evidence"] = Msg("签署凭据不能超过 %(n)d 个字", n=300)
+    if len((data.signer_title or "").strip()) > SIGNER_TITLE_MAX:
+        problems["signer_title"] = Msg("职务不能超过 %(n)d 个字", n=SIGNER_TITLE_MAX)
+    if problems:
+        raise DomainError(problems)
+    version = _signable_version(agreement, data.version_id, data.content_sha256)
+    signature = _decision(version, party, actor, "signed")
+    signature.signer_name = signer_name
+    signature.signer_title = (data.signer_title or "").strip()
+    signature.recorded_by_staff = True
+    signature.evidence = evidence
+    return _record_signature(agreement, version, party, signature, actor)
+
+
+def _signable_version(
+    agreement: Agreement, version_id: int | None, content_sha256: str | None
+) -> AgreementVersion:
+    """The proposed version being signed, once the signer's hash matches it and its content is intact."""
     if version_id is None:
         raise DomainError.on("version_id", Msg("请指明要签署的版本"))
     version = version_of(agreement, version_id)
@@ -821,30 +940,35 @@ def sign(
                 no=version.version_no,
             ),
         )
-    if any(signature.party_id == party.id for signature in version.signatures):
-        raise Conflict.on(
-            "signer",
-            Msg(
-                "%(party)s已对第 %(no)d 版作出签署决定，不能重复签署",
-                party=party.display_name,
-                no=version.version_no,
-            ),
-        )
+    return version
+
+
+def _record_signature(
+    agreement: Agreement,
+    version: AgreementVersion,
+    party: AgreementParty,
+    signature: AgreementSignature,
+    actor: User,
+) -> AgreementSignature:
+    """Store one party's signature (once: the UNIQUE constraint backs the check), audit it, and
+    activate the version when it was the last one missing."""
+    already = Conflict.on(
+        "signer",
+        Msg(
+            "%(party)s已对第 %(no)d 版作出签署决定，不能重复签署",
+            party=party.display_name,
+            no=version.version_no,
+        ),
+    )
+    if any(item.party_id == party.id for item in version.signatures):
+        raise already
     _move(agreement, AgreementAction.SIGN)
-    signature = _decision(version, party, actor, "signed")
     try:
         with db.session.begin_nested():
             db.session.add(signature)
             db.session.flush()
     except IntegrityError:
-        raise Conflict.on(
-            "signer",
-            Msg(
-                "%(party)s已对第 %(no)d 版作出签署决定，不能重复签署",
-                party=party.display_name,
-                no=version.version_no,
-            ),
-        ) from None
+        raise already from None
     db.session.refresh(version)
     _audit(
         agreement,
@@ -856,6 +980,11 @@ def sign(
         content_sha256=version.content_sha256,
         ip=signature.ip,
         user_agent=signature.user_agent,
+        **(
+            {"recorded_by_staff": True, "signer_name": signature.signer_name, "evidence": signature.evidence}
+            if signature.recorded_by_staff
+            else {}
+        ),
     )
     signed_parties = {item.party_id for item in version.signed_signatures}
     if all(item.id in signed_parties for item in agreement.signatory_parties):

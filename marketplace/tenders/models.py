@@ -206,6 +206,9 @@ class Bid(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     invalidated_reason: Mapped[str | None] = mapped_column(String(500))
+    # The evaluation's verdict (True valid, False disqualified), kept once the award moves the
+    # status on: after a winner declines, the next-ranked *qualified* bid gets the award.
+    qualified: Mapped[bool | None] = mapped_column(Boolean)
     score: Mapped[int | None] = mapped_column(Integer)  # hundredths of a point
     evaluation_reason: Mapped[str] = mapped_column(String(1000), default="")
     evaluated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -263,10 +266,10 @@ class BidParticipant(db.Model):
             name="role_fits_kind",
         ),
         CheckConstraint("share > 0 AND share <= 10000", name="share_range"),
-        CheckConstraint("kind = 'member' OR (share < 10000 AND is_core_work = false)", name="subcontract_rules"),
         CheckConstraint(
-            "consent_status IN ('none', 'consented', 'refused')", name="consent_status_known"
+            "kind = 'member' OR (share < 10000 AND is_core_work = false)", name="subcontract_rules"
         ),
+        CheckConstraint("consent_status IN ('none', 'consented', 'refused')", name="consent_status_known"),
         CheckConstraint("activated_at IS NULL OR consent_status = 'consented'", name="active_needs_consent"),
         # An organization appears once in a bid: a subcontractor is never also a member (V7).
         UniqueConstraint("bid_id", "organization_id", name="uq_bid_participants_one_per_organization"),
@@ -314,9 +317,7 @@ class BidDocument(db.Model):
     document. Stored under a generated name (see ``uploads``); ``sha256`` lets anyone check it."""
 
     __tablename__ = "bid_documents"
-    __table_args__ = (
-        CheckConstraint("kind IN ('proposal', 'joint_agreement', 'other')", name="kind_known"),
-    )
+    __table_args__ = (CheckConstraint("kind IN ('proposal', 'joint_agreement', 'other')", name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id", ondelete="CASCADE"), index=True)
@@ -348,7 +349,12 @@ class ConsortiumInvitation(db.Model):
     __tablename__ = "consortium_invitations"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'accepted', 'declined')", name="status_known"),
-        UniqueConstraint("tender_id", "lead_organization_id", "organization_id", name="uq_consortium_invitations_one_per_pair"),
+        UniqueConstraint(
+            "tender_id",
+            "lead_organization_id",
+            "organization_id",
+            name="uq_consortium_invitations_one_per_pair",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
