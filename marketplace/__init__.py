@@ -135,6 +135,7 @@ def _register_cli(app: Flask) -> None:
     from marketplace.payments.cli import payments_cli
     from marketplace.projects.cli import jobs_cli
     from marketplace.search.cli import search_cli
+    from marketplace.tenders import cli as _tenders_cli  # noqa: F401  (adds the tender jobs)
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)

@@ -52,7 +52,9 @@ def make_tender(staff: User, **overrides: Any) -> Tender:
     return tender
 
 
-def org_user(name: str | None = None, *, grade: str | None = None, valid_until: date | None = None, **kw: Any) -> User:
+def org_user(
+    name: str | None = None, *, grade: str | None = None, valid_until: date | None = None, **kw: Any
+) -> User:
     user = factories.org_member(name=name, **kw)
     if grade:
         organization = db.session.get(Organization, user.organization_id)
@@ -70,7 +72,10 @@ def member(user: User, role: str, share: str, scope: str = "课业辅导") -> op
 def consortium_input(lead: User, partner: User, *, price: int = 45_000_000, **overrides: Any) -> ops.BidInput:
     values: dict[str, Any] = dict(
         mode="consortium",
-        members=[member(lead, "lead", "60", "课业辅导与个案管理"), member(partner, "member", "40", "心理支持")],
+        members=[
+            member(lead, "lead", "60", "课业辅导与个案管理"),
+            member(partner, "member", "40", "心理支持"),
+        ],
         price=price,
         proposal="双方发挥各自专长，分片区开展服务。",
     )

@@ -32,7 +32,10 @@ def uploads(app: Flask) -> Path:
 
 def _evaluate(tender: Tender, staff, bid: Bid, score: str) -> None:
     ops.evaluate_bid(
-        tender, staff, ops.EvaluationInput(bid_id=bid.id, result="valid", score=score), now=after_deadline(tender)
+        tender,
+        staff,
+        ops.EvaluationInput(bid_id=bid.id, result="valid", score=score),
+        now=after_deadline(tender),
     )
     db.session.commit()
 
@@ -87,7 +90,9 @@ def test_consortium_from_bid_to_signed_contract(ctx: Flask, uploads: Path) -> No
             contract,
             staff,
             agreements.RecordedSignature(
-                party_id=next(p.id for p in contract.parties if p.organization_id == built.partner.organization_id),
+                party_id=next(
+                    p.id for p in contract.parties if p.organization_id == built.partner.organization_id
+                ),
                 version_id=version.id,
                 content_sha256=version.content_sha256,
                 signer_name="x",
@@ -113,7 +118,9 @@ def test_winner_declines_next_ranked_gets_award(ctx: Flask, uploads: Path) -> No
     ops.award(tender, staff, bid_id=first.bid.id, now=after_deadline(tender))
     db.session.commit()
     assert second.bid.status == "unsuccessful"
-    replacement = ops.decline_award(tender, staff, reason="牵头方无法按期组建团队", now=after_deadline(tender))
+    replacement = ops.decline_award(
+        tender, staff, reason="牵头方无法按期组建团队", now=after_deadline(tender)
+    )
     db.session.commit()
     assert replacement is not None and replacement.bid_id == second.bid.id
     assert first.bid.status == "unsuccessful" and second.bid.status == "awarded"

@@ -51,7 +51,7 @@ from marketplace.tenders.states import (
     next_bid_status,
     next_tender_status,
 )
-from marketplace.timeutil import isoformat_local, utcnow
+from marketplace.timeutil import isoformat_local, to_local, utcnow
 
 TITLE_MAX = 150
 DESCRIPTION_MAX = 20_000
@@ -845,6 +845,17 @@ def create_bid(tender: Tender, actor: User | None, data: BidInput, *, now: datet
     _lock(Tender, tender.id)
     require_tender_viewer(tender, actor)
     _require_open_for_bids(tender, Msg("准备投标"), now)
+    existing = db.session.scalar(
+        select(Bid).where(
+            Bid.tender_id == tender.id,
+            Bid.lead_organization_id == lead.id,
+            Bid.status.in_([status.value for status in LIVE_BID]),
+        )
+    )
+    if existing is not None:
+        raise Conflict.on(
+            "tender", Msg("本组织在该采购项目已有一份投标（#%(id)d），请在原投标上修改", id=existing.id)
+        )
     draft = _draft_from(None, data, lead.id)
     leads = [line for line in draft.members if line.role == "lead"]
     if leads and leads[0].organization_id != lead.id:
@@ -861,17 +872,6 @@ def create_bid(tender: Tender, actor: User | None, data: BidInput, *, now: datet
     if problems:
         raise DomainError(problems)
     assert actor is not None and checked.price is not None
-    existing = db.session.scalar(
-        select(Bid).where(
-            Bid.tender_id == tender.id,
-            Bid.lead_organization_id == lead.id,
-            Bid.status.in_([status.value for status in LIVE_BID]),
-        )
-    )
-    if existing is not None:
-        raise Conflict.on(
-            "tender", Msg("本组织在该采购项目已有一份投标（#%(id)d），请在原投标上修改", id=existing.id)
-        )
     bid = Bid(
         tender_id=tender.id,
         lead_organization_id=lead.id,
@@ -1351,7 +1351,7 @@ class RankedBid:
 def ranking(tender: Tender) -> list[RankedBid]:
     """Qualified bids best first (score, then price, then 3A+ priority, then the earlier bid), each
     with its effective grade (a consortium at its lowest member's) and review flags."""
-    deadline_day = tender.submission_deadline.date()
+    deadline_day = to_local(tender.submission_deadline).date()
     qualified = [
         bid
         for bid in tender.bids
@@ -1433,6 +1433,16 @@ def _award_to(tender: Tender, bid: Bid, actor: User | None, now: datetime) -> Te
         raise Conflict.on(
             "bid_id",
             Msg("按评审排名应授予排名第一的投标 #%(first)d", first=order[0].id),
+        )
+    # Award active only when eligible and qualified: an organization may have lost its verification
+    # or its grade since the evaluation.
+    checked = _check(
+        tender, _draft_from(bid, BidInput(), bid.lead_organization_id), except_bid_id=bid.id, submitting=True
+    )
+    if not checked.ok:
+        raise Conflict(
+            _problems(checked.violations),
+            message=Msg("该投标现已不符合资格要求，不能成交：%(reason)s", reason=checked.violations[0][1]),
         )
     _move_bid(bid, BidAction.AWARD, Actor.SYSTEM)
     for other in tender.bids:

@@ -33,6 +33,7 @@ from typing import Final
 
 from marketplace.messages import Msg
 from marketplace.money import format_fen
+from marketplace.timeutil import to_local
 
 Violation = tuple[str, Msg]
 
@@ -121,10 +122,12 @@ def parse_share(raw: object) -> int | Msg:
     Floats are refused (0.1 has no exact binary form), as are more than two decimals, signs,
     blanks and anything outside 0–100 %.
     """
-    if isinstance(raw, bool) or raw is None:
+    if raw is None:
         return Msg("请填写份额（百分比，如 60 或 33.33）")
+    if isinstance(raw, bool):
+        return Msg('份额须是百分比字符串，如 "60" 或 "33.33"')
     if isinstance(raw, float):
-        return Msg("份额不能是浮点数，请写成字符串，如 \"33.33\"")
+        return Msg('份额不能是浮点数，请写成字符串，如 "33.33"')
     if isinstance(raw, int):
         value = Decimal(raw)
     elif isinstance(raw, Decimal):
@@ -137,12 +140,15 @@ def parse_share(raw: object) -> int | Msg:
             return Msg("份额必须大于 0")
         if not _SHARE.fullmatch(text):
             return Msg("份额须是 0 到 100 之间的百分比，如 60 或 33.33")
+        # Counted on the text as typed: "33.330" has more decimals than the API allows.
+        if "." in text and len(text.split(".", 1)[1]) > SHARE_DECIMALS:
+            return Msg("份额最多保留两位小数")
         try:
             value = Decimal(text)
         except InvalidOperation:  # pragma: no cover - the pattern admits only digits
             return Msg("份额须是 0 到 100 之间的百分比，如 60 或 33.33")
     else:
-        return Msg("份额须是百分比字符串，如 \"60\" 或 \"33.33\"")
+        return Msg('份额须是百分比字符串，如 "60" 或 "33.33"')
     if not value.is_finite():
         return Msg("份额须是 0 到 100 之间的百分比，如 60 或 33.33")
     if value < 0:
@@ -343,9 +349,13 @@ def check_tender(draft: TenderDraft, *, now: datetime, publishing: bool) -> list
             found.append(("submission_deadline", Msg("投标截止时间必须晚于现在")))
         if draft.enquiry_ends_at is not None and draft.enquiry_ends_at > deadline:
             found.append(("enquiry_ends_at", Msg("答疑截止时间不能晚于投标截止时间")))
-        if draft.expected_award_on is not None and draft.expected_award_on < deadline.date():
+        if draft.expected_award_on is not None and draft.expected_award_on < to_local(deadline).date():
             found.append(("expected_award_on", Msg("预计成交日期不能早于投标截止日期")))
-    if draft.contract_starts_on and draft.contract_ends_on and draft.contract_ends_on <= draft.contract_starts_on:
+    if (
+        draft.contract_starts_on
+        and draft.contract_ends_on
+        and draft.contract_ends_on <= draft.contract_starts_on
+    ):
         found.append(("contract_ends_on", Msg("合同结束日期必须晚于开始日期")))
     return found
 
@@ -480,7 +490,7 @@ def _check_sole_bidder(draft: BidDraft) -> list[Violation]:
     found: list[Violation] = []
     if not draft.members:
         return [("members", Msg("请填写投标人"))]
-    for index, member in enumerate(draft.members[1:], start=1):
+    for index in range(1, len(draft.members)):
         found.append((f"members[{index}]", Msg("单独投标只能有一个投标人；多个组织共同投标请选择联合体方式")))
     lead = draft.members[0]
     if lead.role != "lead":
@@ -588,7 +598,10 @@ def _check_double_participation(draft: BidDraft, other_bids: Sequence[OtherBid])
             for other in other_bids:
                 if org in other.bidder_ids:
                     reason = (
-                        Msg("该组织已在本次采购的另一份投标（#%(bid)d）中作为投标人或联合体成员", bid=other.bid_id)
+                        Msg(
+                            "该组织已在本次采购的另一份投标（#%(bid)d）中作为投标人或联合体成员",
+                            bid=other.bid_id,
+                        )
                         if prefix == "members"
                         else Msg(
                             "该组织已参与本次采购的另一份投标（#%(bid)d），不能再作为分包单位（需复核）",
@@ -616,7 +629,8 @@ def _check_eligibility(
 ) -> tuple[list[Violation], list[Violation]]:
     found: list[Violation] = []
     warnings: list[Violation] = []
-    deadline_day = tender.submission_deadline.date()
+    # Grades run to a Wenzhou calendar day; the deadline is stored in UTC.
+    deadline_day = to_local(tender.submission_deadline).date()
     rule = tender.grade_rule
     minimum = grade_rank(tender.min_grade)
     for prefix, lines in (("members", draft.members), ("subcontractors", draft.subcontractors)):
@@ -673,24 +687,23 @@ def has_priority(grade: str | None) -> bool:
 
 
 def _check_price(draft: BidDraft, tender: TenderTerms) -> tuple[int | None, list[Violation]]:
-    price = draft.price
+    found: list[Violation] = []
     if draft.currency not in (None, CURRENCY):
-        return None, [("currency", Msg("投标报价须以人民币（CNY）计"))]
+        found.append(("currency", Msg("投标报价须以人民币（CNY）计")))
+    price = draft.price
     if price is None or price == "":
-        return None, [("price", Msg("请填写投标报价"))]
-    if isinstance(price, bool) or not isinstance(price, int):
-        return None, [("price", Msg("投标报价须是以分为单位的整数"))]
-    if price <= 0:
-        return None, [("price", Msg("投标报价必须大于 0"))]
-    if price > PRICE_MAX:
-        return None, [("price", Msg("投标报价过大，请核对"))]
-    if tender.budget_is_cap and tender.budget is not None and price > tender.budget:
-        return None, [
-            (
-                "price",
-                Msg("投标报价不能超过采购预算 %(budget)s", budget=format_fen(tender.budget)),
-            )
-        ]
+        found.append(("price", Msg("请填写投标报价")))
+    elif isinstance(price, bool) or not isinstance(price, int):
+        found.append(("price", Msg("投标报价须是以分为单位的整数")))
+    elif price <= 0:
+        found.append(("price", Msg("投标报价必须大于 0")))
+    elif price > PRICE_MAX:
+        found.append(("price", Msg("投标报价过大，请核对")))
+    elif tender.budget_is_cap and tender.budget is not None and price > tender.budget:
+        found.append(("price", Msg("投标报价不能超过采购预算 %(budget)s", budget=format_fen(tender.budget))))
+    if found:
+        return None, found
+    assert isinstance(price, int)
     return price, []
 
 
