@@ -127,10 +127,12 @@ def _lock(model: type, row_id: int) -> None:
     """Serialise changes to one tender (or bid): the no-op UPDATE takes the row lock on PostgreSQL
     and the write lock on SQLite until commit; what was loaded before is re-read."""
     db.session.flush()
+    # SET id = id changes nothing: "last updated" must not move (it would tell competitors that
+    # somebody is preparing a bid on an open tender).
     db.session.execute(
         update(model)
         .where(model.id == row_id)
-        .values(updated_at=utcnow())
+        .values(id=model.id)
         .execution_options(synchronize_session=False)
     )
     db.session.expire_all()
@@ -822,6 +824,8 @@ def _write_participants(bid: Bid, draft: rules.BidDraft, checked: rules.Checked)
         row.scope, row.is_core_work, row.position = line.scope.strip(), False, position
         rows.append(row)
         position += 1
+    # A subcontract's main contractor is not stored: only a prime-with-subs bid may subcontract, so
+    # it is always the lead (the rules refuse any other, and a subcontractor as one: V7).
     for index, line in enumerate(draft.subcontractors):
         assert line.organization_id is not None
         row = existing.pop(line.organization_id, None) or BidParticipant(organization_id=line.organization_id)
