@@ -470,3 +470,31 @@ def test_three_requests_racing_for_one_lead_create_one_bid(ctx: Flask, app: Flas
     outcomes = [item for results in run_rounds(app, 3, 1, attempt) for item in results]
     assert sorted(outcomes) == ["conflict", "conflict", "created"]
     assert _rows() == (1, 1)
+
+
+def test_dashboards_list_what_waits_for_whom(ctx: Flask, uploads: Path) -> None:
+    staff = factories.staff()
+    tender = make_tender(staff)
+    a, b = org_user(), org_user()
+    bid = ops.create_bid(tender, a, consortium_input(a, b))
+    db.session.commit()
+    assert ops.awaiting_my_confirmation(b) == [bid]
+    assert ops.awaiting_my_confirmation(a) == []  # the lead confirms by submitting
+    ops.confirm_part(bid, b)
+    db.session.commit()
+    assert ops.awaiting_my_confirmation(b) == []
+    ops.update_bid(bid, a, ops.BidInput(price=44_000_000))
+    db.session.commit()
+    assert ops.awaiting_my_confirmation(b) == [bid]  # a new revision needs a new confirmation
+
+    built = submitted_consortium(staff, uploads)
+    assert built.tender not in ops.staff_tender_tasks().to_evaluate
+    now = after_deadline(built.tender)
+    assert built.tender in ops.staff_tender_tasks(now).to_evaluate
+    ops.evaluate_bid(
+        built.tender, staff, ops.EvaluationInput(bid_id=built.bid.id, result="valid", score="90"), now=now
+    )
+    award = ops.award(built.tender, staff, bid_id=built.bid.id, now=now)
+    db.session.commit()
+    tasks = ops.staff_tender_tasks(now)
+    assert built.tender not in tasks.to_evaluate and award in tasks.awaiting_contract

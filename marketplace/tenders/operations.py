@@ -1678,3 +1678,73 @@ def activate_subcontract(bid: Bid, actor: User | None, *, subcontract_id: object
         db.session.flush()
         _audit(bid, "subcontract_active", actor, subcontract_id=row.id)
     return row
+
+
+# ─────────────────────────────── to-do lists (dashboards) ───────────────────────────────
+
+
+def awaiting_my_confirmation(user: User) -> list[Bid]:
+    """Bids of open tenders that name the user's organization and wait for its confirmation."""
+    if user.organization_id is None or user.role != Role.ORG:
+        return []
+    rows = db.session.scalars(
+        select(Bid)
+        .join(BidParticipant, BidParticipant.bid_id == Bid.id)
+        .join(Tender, Tender.id == Bid.tender_id)
+        .where(
+            BidParticipant.organization_id == user.organization_id,
+            Bid.lead_organization_id != user.organization_id,
+            Bid.status.in_([status.value for status in EDITABLE_BID]),
+            Tender.status == TenderStatus.OPEN,
+            Tender.submission_deadline > utcnow(),
+        )
+        .order_by(Tender.submission_deadline, Bid.id)
+    ).unique()
+    return [
+        bid for bid in rows if any(item.organization_id == user.organization_id for item in unconfirmed(bid))
+    ]
+
+
+@dataclass
+class StaffTenderTasks:
+    to_evaluate: list[Tender]  # past the deadline with bids not yet evaluated
+    awaiting_contract: list[TenderAward]  # awarded, contract not yet signed by everyone
+    awaiting_consent: list[BidParticipant]  # subcontracts of awarded bids without the buyer's decision
+
+    @property
+    def total(self) -> int:
+        return len(self.to_evaluate) + len(self.awaiting_contract) + len(self.awaiting_consent)
+
+
+def staff_tender_tasks(now: datetime | None = None) -> StaffTenderTasks:
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Tender)
+        .where(
+            (Tender.status == TenderStatus.EVALUATING)
+            | ((Tender.status == TenderStatus.OPEN) & (Tender.submission_deadline <= now))
+        )
+        .order_by(Tender.submission_deadline)
+    ).all()
+    to_evaluate = [
+        tender
+        for tender in due
+        if tender.status == TenderStatus.OPEN or any(bid.status == BidStatus.SUBMITTED for bid in tender.bids)
+    ]
+    pending = db.session.scalars(
+        select(TenderAward).where(TenderAward.status == "pending").order_by(TenderAward.decided_at)
+    ).all()
+    awaiting_contract = [award for award in pending if not award.contract_signed]
+    awaiting_consent = list(
+        db.session.scalars(
+            select(BidParticipant)
+            .join(Bid, Bid.id == BidParticipant.bid_id)
+            .where(
+                Bid.status == BidStatus.AWARDED,
+                BidParticipant.kind == "subcontractor",
+                BidParticipant.consent_status == "none",
+            )
+            .order_by(BidParticipant.id)
+        )
+    )
+    return StaffTenderTasks(to_evaluate, awaiting_contract, awaiting_consent)
