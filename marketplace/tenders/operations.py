@@ -95,7 +95,8 @@ def _require_staff(actor: User | None, reason: Msg) -> User:
     return actor
 
 
-def _audit(subject: Any, action: str, actor: User | None, **payload: Any) -> None:
+def audit_event(subject: Any, action: str, actor: User | None, **payload: Any) -> None:
+    """A ``tender.<action>`` audit event naming the actor and the party acted for."""
     audit.record(
         f"tender.{action}",
         actor_id=actor.id if actor is not None else None,
@@ -109,6 +110,11 @@ def _notify(users: Sequence[User], title: Msg, body: Msg, link: str) -> int:
     from marketplace.notifications.operations import notify
 
     return notify(users, kind="tender", title=title, body=body, link=link)
+
+
+def notify_organizations(organization_ids: Sequence[int], title: Msg, body: Msg, link: str) -> int:
+    """Tell every active member of the organizations (in-app and by mail)."""
+    return _notify(_org_members(organization_ids), title, body, link)
 
 
 def _org_members(organization_ids: Sequence[int]) -> list[User]:
@@ -248,7 +254,7 @@ def find_or_create_buyer(actor: User | None, data: BuyerInput) -> Buyer:
         buyer = db.session.scalar(select(Buyer).where(Buyer.name == name))
         assert buyer is not None
         return buyer
-    _audit(buyer, "buyer_created", actor, name=name, kind=data.kind)
+    audit_event(buyer, "buyer_created", actor, name=name, kind=data.kind)
     return buyer
 
 
@@ -421,7 +427,7 @@ def create_tender(actor: User | None, data: TenderInput, *, publish: bool = True
     tender = Tender(buyer_id=buyer.id, status=TenderStatus.DRAFT.value, created_by_id=actor.id, **values)
     db.session.add(tender)
     db.session.flush()
-    _audit(tender, "created", actor, buyer_id=buyer.id, title=tender.title, budget=tender.budget)
+    audit_event(tender, "created", actor, buyer_id=buyer.id, title=tender.title, budget=tender.budget)
     if publish:
         publish_tender(tender, actor)
     return tender
@@ -435,7 +441,7 @@ def publish_tender(tender: Tender, actor: User | None) -> Tender:
     _move_tender(tender, TenderAction.PUBLISH)
     tender.published_at = utcnow()
     db.session.flush()
-    _audit(tender, "published", actor, revision=tender.revision)
+    audit_event(tender, "published", actor, revision=tender.revision)
     return tender
 
 
@@ -491,7 +497,7 @@ def update_tender(tender: Tender, actor: User | None, data: TenderInput) -> Tend
                 _invalidate(bid, Msg("采购项目的实质性内容已变更，请各方重新确认后再提交"))
                 invalidated.append(bid.id)
     db.session.flush()
-    _audit(
+    audit_event(
         tender,
         "updated",
         actor,
@@ -535,7 +541,7 @@ def cancel_tender(tender: Tender, actor: User | None, *, reason: str) -> Tender:
             _move_bid(bid, BidAction.CANCEL, Actor.SYSTEM)
             cancelled.append(bid.id)
     db.session.flush()
-    _audit(tender, "cancelled", actor, reason=reason, cancelled_bid_ids=cancelled)
+    audit_event(tender, "cancelled", actor, reason=reason, cancelled_bid_ids=cancelled)
     _notify(
         _org_members(sorted({item.organization_id for bid in tender.bids for item in bid.participants})),
         Msg("采购项目已取消：%(title)s", title=tender.title),
@@ -563,7 +569,7 @@ def close_submissions(tender: Tender, *, now: datetime | None = None) -> bool:
             bid.invalidated_reason = str(Msg("截止时未提交"))
             lapsed.append(bid.id)
     db.session.flush()
-    _audit(
+    audit_event(
         tender,
         "closed",
         None,
@@ -644,7 +650,8 @@ class BidInput:
     provided: frozenset[str] = field(default_factory=frozenset)
 
 
-def _as_id(value: object) -> int | None:
+def as_id(value: object) -> int | None:
+    """An id from JSON or a form (an int or a string of digits), or None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -657,7 +664,7 @@ def _as_id(value: object) -> int | None:
 def _member_lines(members: Sequence[MemberInput]) -> tuple[rules.MemberLine, ...]:
     return tuple(
         rules.MemberLine(
-            organization_id=_as_id(member.organization_id),
+            organization_id=as_id(member.organization_id),
             role=str(member.role or "member"),
             share=member.share,
             scope=str(member.scope or ""),
@@ -669,11 +676,11 @@ def _member_lines(members: Sequence[MemberInput]) -> tuple[rules.MemberLine, ...
 def _subcontract_lines(lines: Sequence[SubcontractInput]) -> tuple[rules.SubcontractLine, ...]:
     return tuple(
         rules.SubcontractLine(
-            organization_id=_as_id(line.organization_id),
+            organization_id=as_id(line.organization_id),
             share=line.share,
             scope=str(line.scope or ""),
             is_core_work=line.is_core_work if isinstance(line.is_core_work, bool) else None,
-            main_contractor_id=_as_id(line.main_contractor_id),
+            main_contractor_id=as_id(line.main_contractor_id),
         )
         for line in lines
     )
@@ -894,7 +901,7 @@ def create_bid(tender: Tender, actor: User | None, data: BidInput, *, now: datet
             db.session.flush()
     except IntegrityError:
         raise Conflict.on("tender", Msg("本组织在该采购项目已有一份投标，请刷新后查看")) from None
-    _audit(
+    audit_event(
         bid, "bid_created", actor, tender_id=tender.id, mode=bid.mode, price=bid.price, **_composition(bid)
     )
     _ask_for_confirmation(bid, actor)
@@ -979,7 +986,7 @@ def update_bid(bid: Bid, actor: User | None, data: BidInput, *, now: datetime | 
     if bid.status == BidStatus.SUBMITTED:
         _invalidate(bid, Msg("投标提交后被修改，须各方重新确认并重新提交"))
     db.session.flush()
-    _audit(
+    audit_event(
         bid,
         "bid_updated",
         actor,
@@ -1056,7 +1063,9 @@ def confirm_part(bid: Bid, actor: User | None, *, now: datetime | None = None) -
     participant.confirmed_by_id = actor.id
     participant.confirmed_at = now
     db.session.flush()
-    _audit(bid, "part_confirmed", actor, organization_id=participant.organization_id, revision=bid.revision)
+    audit_event(
+        bid, "part_confirmed", actor, organization_id=participant.organization_id, revision=bid.revision
+    )
     lead_members = [user for user in _org_members([bid.lead_organization_id]) if user.id != actor.id]
     _notify(
         lead_members,
@@ -1106,7 +1115,7 @@ def submit_bid(bid: Bid, actor: User | None, *, now: datetime | None = None) -> 
     bid.tender_revision = tender.revision
     bid.invalidated_reason = None
     db.session.flush()
-    _audit(
+    audit_event(
         bid, "bid_submitted", actor, revision=bid.revision, tender_revision=tender.revision, price=bid.price
     )
     _notify(
@@ -1132,7 +1141,7 @@ def withdraw_bid(bid: Bid, actor: User | None, *, now: datetime | None = None) -
     _move_bid(bid, BidAction.WITHDRAW, Actor.BIDDER)
     bid.withdrawn_at = now
     db.session.flush()
-    _audit(bid, "bid_withdrawn", actor)
+    audit_event(bid, "bid_withdrawn", actor)
     _notify(
         [
             user
@@ -1226,7 +1235,7 @@ def add_document(
     if bid.status == BidStatus.SUBMITTED:
         _invalidate(bid, Msg("投标提交后更换了材料，须各方重新确认并重新提交"))
     db.session.flush()
-    _audit(bid, "document_added", actor, document_id=document.id, kind=kind, sha256=document.sha256)
+    audit_event(bid, "document_added", actor, document_id=document.id, kind=kind, sha256=document.sha256)
     return document
 
 
@@ -1246,7 +1255,7 @@ def remove_document(bid: Bid, actor: User | None, document_id: int, *, now: date
     if bid.status == BidStatus.SUBMITTED:
         _invalidate(bid, Msg("投标提交后删除了材料，须各方重新确认并重新提交"))
     db.session.flush()
-    _audit(bid, "document_removed", actor, document_id=document_id)
+    audit_event(bid, "document_removed", actor, document_id=document_id)
 
 
 # ─────────────────────────────── evaluation ───────────────────────────────
@@ -1274,7 +1283,7 @@ def _require_evaluating(tender: Tender, now: datetime) -> None:
 
 
 def _tender_bid(tender: Tender, bid_id: object) -> Bid:
-    identifier = _as_id(bid_id)
+    identifier = as_id(bid_id)
     bid = db.session.get(Bid, identifier) if identifier is not None else None
     if bid is None or bid.tender_id != tender.id:
         raise NotFound.on("bid_id", Msg("该采购项目下找不到投标 #%(id)s", id=bid_id))
@@ -1328,7 +1337,7 @@ def evaluate_bid(
     bid.evaluated_by_id = actor.id
     bid.evaluated_at = now
     db.session.flush()
-    _audit(bid, "bid_evaluated", actor, result=data.result, score=score, reason=reason)
+    audit_event(bid, "bid_evaluated", actor, result=data.result, score=score, reason=reason)
     _notify(
         _org_members([bid.lead_organization_id]),
         Msg("投标评审结果：%(title)s", title=tender.title),
@@ -1470,7 +1479,7 @@ def _award_to(tender: Tender, bid: Bid, actor: User | None, now: datetime) -> Te
     contract = agreements.create_service_contract(actor, _contract_input(tender, bid, now))
     record.agreement_id = contract.id
     db.session.flush()
-    _audit(
+    audit_event(
         tender,
         "awarded",
         actor,
@@ -1587,7 +1596,7 @@ def decline_award(
     _move_bid(current.bid, BidAction.REVOKE_AWARD, Actor.SYSTEM)
     _move_tender(tender, TenderAction.REOPEN_AWARD)
     db.session.flush()
-    _audit(tender, "award_declined", actor, award_id=current.id, bid_id=current.bid_id, reason=reason)
+    audit_event(tender, "award_declined", actor, award_id=current.id, bid_id=current.bid_id, reason=reason)
     declined = {item.bid_id for item in tender.awards}
     following = [item.bid for item in ranking(tender) if item.bid.id not in declined]
     if following:
@@ -1596,7 +1605,7 @@ def decline_award(
     tender.ended_at = now
     tender.end_reason = str(Msg("中标人放弃签约且无其他有效投标"))
     db.session.flush()
-    _audit(tender, "unsuccessful", actor, reason=tender.end_reason)
+    audit_event(tender, "unsuccessful", actor, reason=tender.end_reason)
     return None
 
 
@@ -1618,7 +1627,7 @@ def declare_unsuccessful(
         if bid.status == BidStatus.VALID:
             _move_bid(bid, BidAction.LOSE, Actor.SYSTEM)
     db.session.flush()
-    _audit(tender, "unsuccessful", actor, reason=reason)
+    audit_event(tender, "unsuccessful", actor, reason=reason)
     return tender
 
 
@@ -1626,7 +1635,7 @@ def declare_unsuccessful(
 
 
 def _subcontract(bid: Bid, participant_id: object) -> BidParticipant:
-    identifier = _as_id(participant_id)
+    identifier = as_id(participant_id)
     row = next((item for item in bid.subcontractors if item.id == identifier), None)
     if row is None:
         raise NotFound.on("subcontract_id", Msg("找不到该分包"))
@@ -1657,7 +1666,7 @@ def record_subcontract_consent(
     row.consent_recorded_by_id = actor.id
     row.consent_recorded_at = utcnow()
     db.session.flush()
-    _audit(
+    audit_event(
         bid, "subcontract_consent", actor, subcontract_id=row.id, consented=consented, note=row.consent_note
     )
     return row
@@ -1676,7 +1685,7 @@ def activate_subcontract(bid: Bid, actor: User | None, *, subcontract_id: object
     if row.activated_at is None:
         row.activated_at = utcnow()
         db.session.flush()
-        _audit(bid, "subcontract_active", actor, subcontract_id=row.id)
+        audit_event(bid, "subcontract_active", actor, subcontract_id=row.id)
     return row
 
 
