@@ -498,3 +498,17 @@ def test_dashboards_list_what_waits_for_whom(ctx: Flask, uploads: Path) -> None:
     db.session.commit()
     tasks = ops.staff_tender_tasks(now)
     assert built.tender not in tasks.to_evaluate and award in tasks.awaiting_contract
+
+
+def test_a_substantive_edit_lapses_confirmations_of_bids_in_preparation_too(ctx: Flask) -> None:
+    staff = factories.staff()
+    tender = make_tender(staff)
+    a, b = org_user(), org_user()
+    bid = ops.create_bid(tender, a, consortium_input(a, b))
+    ops.confirm_part(bid, b)
+    db.session.commit()
+    ops.update_tender(tender, staff, ops.TenderInput(max_subcontract_share="30"))
+    db.session.commit()
+    assert bid.status == "draft" and ops.unconfirmed(bid) == [bid.participants[1]]
+    told = db.session.scalars(select(Notification).where(Notification.user_id == b.id)).all()
+    assert any("分包比例上限" in item.body for item in told)

@@ -64,26 +64,26 @@ DOCUMENT_TITLE_MAX = 100
 CONTRACT_SIGNING_DAYS = 30
 # Fields whose change after publication alters what bidders offered against (ProZorro: a substantive
 # edit of the tender invalidates submitted bids until they are re-confirmed).
-SUBSTANTIVE_FIELDS = (
-    "description",
-    "category_id",
-    "district",
-    "budget",
-    "budget_is_cap",
-    "method",
-    "enquiry_ends_at",
-    "submission_deadline",
-    "contract_starts_on",
-    "contract_ends_on",
-    "allows_consortium",
-    "max_members",
-    "allows_subcontracting",
-    "max_subcontract_share",
-    "min_grade",
-    "grade_rule",
-    "grade_rule_basis",
-    "required_documents",
-)
+SUBSTANTIVE_FIELDS: dict[str, Msg] = {
+    "description": Msg("采购需求"),
+    "category_id": Msg("服务类别"),
+    "district": Msg("服务区域"),
+    "budget": Msg("预算"),
+    "budget_is_cap": Msg("最高限价"),
+    "method": Msg("采购方式"),
+    "enquiry_ends_at": Msg("答疑截止时间"),
+    "submission_deadline": Msg("投标截止时间"),
+    "contract_starts_on": Msg("合同开始日期"),
+    "contract_ends_on": Msg("合同结束日期"),
+    "allows_consortium": Msg("联合体要求"),
+    "max_members": Msg("联合体成员上限"),
+    "allows_subcontracting": Msg("分包要求"),
+    "max_subcontract_share": Msg("分包比例上限"),
+    "min_grade": Msg("最低等级"),
+    "grade_rule": Msg("等级规则"),
+    "grade_rule_basis": Msg("等级门槛依据"),
+    "required_documents": Msg("所需材料"),
+}
 
 
 # ─────────────────────────────── helpers ───────────────────────────────
@@ -496,6 +496,10 @@ def update_tender(tender: Tender, actor: User | None, data: TenderInput) -> Tend
             if bid.status == BidStatus.SUBMITTED:
                 _invalidate(bid, Msg("采购项目的实质性内容已变更，请各方重新确认后再提交"))
                 invalidated.append(bid.id)
+            elif bid.status in EDITABLE_BID:
+                # Bids in preparation too: what a member confirmed was offered against the old terms.
+                _new_revision(bid)
+                invalidated.append(bid.id)
     db.session.flush()
     audit_event(
         tender,
@@ -513,7 +517,7 @@ def update_tender(tender: Tender, actor: User | None, data: TenderInput) -> Tend
                 Msg("采购项目已变更，请重新确认投标：%(title)s", title=tender.title),
                 Msg(
                     "采购项目的%(fields)s已变更，投标 #%(bid)d 需要各方重新确认、由牵头方重新提交。",
-                    fields="、".join(substantive),
+                    fields="、".join(str(SUBSTANTIVE_FIELDS[name]) for name in substantive),
                     bid=bid.id,
                 ),
                 f"/bids/{bid.id}",
