@@ -11,7 +11,7 @@ from marketplace.accounts.models import User
 from marketplace.agreements import operations as agreements
 from marketplace.agreements.models import Agreement, AgreementComment, AgreementReminder
 from marketplace.agreements.terms import diff
-from marketplace.demo import agreement_content, content
+from marketplace.demo import agreement_content, content, tender_content
 from marketplace.extensions import db
 from marketplace.matching.models import Introduction
 from marketplace.notifications.models import Notification
@@ -21,7 +21,11 @@ from marketplace.pledges.models import MatchingPool, Pledge
 from marketplace.projects.models import FundUsageReport, Project, ProjectUpdate
 from marketplace.projects.states import ProjectStatus
 from marketplace.taxonomy.data import CATEGORY_SLUGS
-from marketplace.timeutil import local_today
+from marketplace.tenders import operations as tenders
+from marketplace.tenders import partner_operations
+from marketplace.tenders.models import Bid, Tender
+from marketplace.tenders.states import TenderStatus
+from marketplace.timeutil import local_today, utcnow
 
 LUCHENG_INCUBATED = (
     "海汇敬老助老公益发展中心",
@@ -121,8 +125,13 @@ def _agreement(record: dict) -> Agreement:
 
 
 def _visible_to(email: str) -> set[int]:
+    """The partnership agreements (not the service contracts of tenders) the user sees."""
     found = agreements.list_agreements(_user(email), agreements.AgreementFilters())
-    return {agreement.id for agreement in found}
+    return {agreement.id for agreement in found if agreement.type == "strategic_cooperation"}
+
+
+def _awaiting(email: str) -> list[int]:
+    return [agreement.id for agreement, _ in agreements.awaiting_my_signature(_user(email))]
 
 
 def test_demo_agreements_cover_every_stage_of_the_brokered_workflow(app, runner):
@@ -131,7 +140,11 @@ def test_demo_agreements_cover_every_stage_of_the_brokered_workflow(app, runner)
     assert "合作协议 7 个" in result.output
     with app.app_context():
         today = local_today()
-        statuses = set(db.session.scalars(select(Agreement.status)).all())
+        statuses = set(
+            db.session.scalars(
+                select(Agreement.status).where(Agreement.type == "strategic_cooperation")
+            ).all()
+        )
         assert statuses == {"active", "pending_signature", "negotiating", "terminated", "expired"}
         # Loading went through the operations: every event is in the audit chain, and it holds.
         assert audit.verify_chain() is None
@@ -176,8 +189,7 @@ def test_demo_agreements_cover_every_stage_of_the_brokered_workflow(app, runner)
         assert [signature.signer.email for signature in pending.pending_version.signatures] == [
             "company@demo.qingqinchou.cn"
         ]
-        waiting = agreements.awaiting_my_signature(_user("org@demo.qingqinchou.cn"))
-        assert [agreement.id for agreement, _ in waiting] == [pending.id]
+        assert pending.id in _awaiting("org@demo.qingqinchou.cn")
         assert agreements.awaiting_my_signature(_user("company@demo.qingqinchou.cn")) == []
 
         negotiating = _agreement(agreement_content.DIGITAL_CLASS)
@@ -220,3 +232,146 @@ def test_demo_agreements_cover_every_stage_of_the_brokered_workflow(app, runner)
         assert _visible_to("company@demo.qingqinchou.cn") == {main.id, pending.id, account.id}
         assert _visible_to("org@demo.qingqinchou.cn") == {pending.id, negotiating.id, milk.id}
         assert len(_visible_to("staff@demo.qingqinchou.cn")) == 7
+
+
+def _tender(record: dict) -> Tender:
+    return db.session.scalars(select(Tender).where(Tender.title == record["title"])).one()
+
+
+def _bid(tender: Tender, organization_name: str) -> Bid:
+    [bid] = [bid for bid in tender.bids if organization_name in bid.lead_organization.name]
+    return bid
+
+
+def test_demo_tenders_cover_every_state_through_the_operations(app, runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "政府购买服务 8 个" in result.output
+    with app.app_context():
+        now = utcnow()
+        statuses = set(db.session.scalars(select(Tender.status)).all())
+        assert statuses == {status.value for status in TenderStatus}
+        # Played through the operations: the audit chain holds; only row timestamps were moved back,
+        # never into the future, and every bid went in before its deadline.
+        assert audit.verify_chain() is None
+        for tender in db.session.scalars(select(Tender)):
+            assert tender.created_at <= (tender.published_at or now) <= now
+            for bid in tender.bids:
+                assert bid.created_at <= now
+                assert bid.submitted_at is None or bid.submitted_at < tender.submission_deadline
+        org = _user("org@demo.qingqinchou.cn")
+
+        # Open: 海汇 leads a draft consortium that 爱心璀璨 has yet to confirm, and has invited the
+        # partner finder's suggestion; 青少年社工中心's single bid is in.
+        children = _tender(tender_content.CHILDREN)
+        assert children.status == "open" and children.submission_deadline > now
+        assert (
+            children.allows_consortium
+            and children.max_members == 3
+            and children.max_subcontract_share == 3000
+        )
+        draft = _bid(children, "海汇")
+        assert (draft.status, draft.mode, draft.lead_organization_id) == (
+            "draft",
+            "consortium",
+            org.organization_id,
+        )
+        assert [item.organization.name for item in tenders.unconfirmed(draft)] == [
+            "鹿城区爱心璀璨公益发展中心"
+        ]
+        partner = _user("chenxiaocan@demo.qingqinchou.cn")
+        assert draft in tenders.my_bids(partner) and not tenders.participant_of(draft, partner).is_confirmed
+        [invitation] = partner_operations.invitations_sent(children, org.organization_id)
+        assert (
+            invitation.status == "pending" and invitation.organization.name == "鹿城区公益小天使志愿服务中心"
+        )
+        assert invitation.reasons
+        single = _bid(children, "青少年社会工作服务中心")
+        assert (single.status, single.mode) == ("submitted", "single")
+        assert not tenders.can_view_bid(single, org)  # bids stay confidential until the award
+
+        # Open: the buyer's substantive edit invalidated the submitted consortium bid.
+        after_school = _tender(tender_content.AFTER_SCHOOL)
+        assert after_school.status == "open" and after_school.revision == 2
+        assert after_school.budget == 42_000_000 and "6 所小学" in after_school.description
+        [invalid] = after_school.bids
+        assert invalid.status == "invalid" and invalid.invalidated_reason
+        assert invalid.tender_revision == 1 and tenders.unconfirmed(invalid)
+
+        # Evaluating: three scored, one disqualified with a reason, two bidders with one legal representative.
+        first_aid = _tender(tender_content.FIRST_AID)
+        assert first_aid.status == "evaluating" and first_aid.submission_deadline < now
+        assert first_aid.buyer.kind == "foundation" and first_aid.method == "foundation_call"
+        ranked = tenders.ranking(first_aid)
+        assert [(item.bid.lead_organization.name, item.bid.score) for item in ranked] == [
+            ("洞头区海霞应急救援服务中心", 9150),
+            ("鹿城区红铃铛社区服务社", 8600),
+            ("鹿城区益立方社会组织服务中心", 8450),
+        ]
+        disqualified = _bid(first_aid, "三乐亭")
+        assert disqualified.status == "disqualified" and "救护培训师资证书" in disqualified.evaluation_reason
+        flags = tenders.review_flags(first_aid)
+        shared = {_bid(first_aid, "红铃铛").id, _bid(first_aid, "益立方").id}
+        assert set(flags) == shared
+        assert all("胡思远" in flag for bid_id in shared for flag in flags[bid_id])
+
+        # Awarded to a consortium; the contract waits for 海汇: buyer recorded by staff, lead signed.
+        safe = _tender(tender_content.SAFE_AT_HOME)
+        assert safe.status == "awarded" and safe.grade_rule == "lead_only" and safe.grade_rule_basis
+        award = safe.current_award
+        assert award.bid.mode == "consortium" and award.bid.status == "awarded" and not award.contract_signed
+        assert _bid(safe, "永嘉县义工协会").status == "unsuccessful"
+        contract = award.agreement
+        assert contract.type == "service_contract" and contract.status == "pending_signature"
+        signed = {signature.party.role: signature for signature in contract.pending_version.signatures}
+        assert signed["buyer"].recorded_by_staff and signed["buyer"].evidence
+        assert [
+            signature.signer.email for signature in signed.values() if signature.party.role == "member"
+        ] == ["zhenglequn@demo.qingqinchou.cn"]
+        haihui = next(party for party in contract.parties if party.organization_id == org.organization_id)
+        assert agreements.can_sign(haihui, org) and haihui.id not in {s.party_id for s in signed.values()}
+
+        # Awarded, contract in force: prime contractor with a consented, active subcontract.
+        study = _tender(tender_content.STUDY_TOURS)
+        award = study.current_award
+        assert study.status == "awarded" and award.contract_signed and award.agreement.status == "active"
+        assert award.bid.mode == "prime_with_subs"
+        [subcontract] = award.bid.subcontractors
+        assert subcontract.consent_status == "consented" and subcontract.consent_note
+        assert (
+            subcontract.activated_at is not None
+            and subcontract.organization.name == "鹿城区瓯越地名文化研究会"
+        )
+
+        # Unsuccessful: the only valid bid won and declined; its contract was cancelled.
+        swim = _tender(tender_content.SWIM_SAFE)
+        assert swim.status == "unsuccessful" and swim.end_reason and swim.current_award is None
+        [declined] = swim.awards
+        assert declined.status == "declined" and declined.decline_reason
+        assert declined.agreement.status == "cancelled"
+        assert _bid(swim, "泰迪熊").status == "disqualified"
+
+        # Cancelled with its reason; 海汇's submitted bid went with it.
+        wuma = _tender(tender_content.WUMA_HOME_CARE)
+        assert wuma.status == "cancelled" and "统一采购" in wuma.end_reason
+        assert [bid.status for bid in wuma.bids] == ["cancelled"]
+
+        # The draft is for staff only.
+        inclusion = _tender(tender_content.INCLUSION)
+        assert inclusion.status == "draft" and not tenders.can_view_tender(inclusion, org)
+        staff_sees = tenders.list_tenders(_user("staff@demo.qingqinchou.cn"))
+        assert len(staff_sees) == 8 and inclusion in staff_sees
+        assert inclusion not in tenders.list_tenders(org) and len(tenders.list_tenders(None)) == 7
+
+        # The organization demo user's bids: its draft consortium, the contract it is a member of,
+        # and the cancelled single bid.
+        assert set(tenders.my_bids(org)) == {draft, safe.current_award.bid, wuma.bids[0]}
+
+
+def test_demo_consortium_member_sees_the_contract_it_must_sign(app, runner):
+    runner.invoke(args=["demo"])
+    with app.app_context():
+        contract = _tender(tender_content.SAFE_AT_HOME).current_award.agreement
+        found = agreements.list_agreements(_user("org@demo.qingqinchou.cn"), agreements.AgreementFilters())
+        assert contract in found
+        assert contract.id in _awaiting("org@demo.qingqinchou.cn")

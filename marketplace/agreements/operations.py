@@ -1396,14 +1396,26 @@ class AgreementFilters:
     query: str = ""
 
 
+def _has_party(*, company_id: int | None = None, organization_id: int | None = None) -> Any:
+    """Agreements that name the company (or the organization) among their parties."""
+    parties = select(AgreementParty.agreement_id)
+    if company_id is not None:
+        parties = parties.where(AgreementParty.company_id == company_id)
+    else:
+        parties = parties.where(AgreementParty.organization_id == organization_id)
+    return Agreement.id.in_(parties)
+
+
 def list_agreements(user: User, filters: AgreementFilters, *, now: datetime | None = None) -> list[Agreement]:
     """Staff see every agreement; a member sees their own party's."""
     statement = select(Agreement)
     if not user.is_staff:
         if user.company_id is not None:
-            statement = statement.where(Agreement.company_id == user.company_id)
+            statement = statement.where(_has_party(company_id=user.company_id))
         elif user.organization_id is not None:
-            statement = statement.where(Agreement.organization_id == user.organization_id)
+            # Every party counts, not only the agreement's lead organization: each member of a
+            # consortium signs its service contract.
+            statement = statement.where(_has_party(organization_id=user.organization_id))
         else:
             return []
     if filters.status:
@@ -1414,12 +1426,12 @@ def list_agreements(user: User, filters: AgreementFilters, *, now: datetime | No
         statement = statement.where(Agreement.status == status.value)
     if filters.party_id is not None:
         statement = statement.where(
-            or_(Agreement.company_id == filters.party_id, Agreement.organization_id == filters.party_id)
+            or_(_has_party(company_id=filters.party_id), _has_party(organization_id=filters.party_id))
         )
     if filters.company_id is not None:
-        statement = statement.where(Agreement.company_id == filters.company_id)
+        statement = statement.where(_has_party(company_id=filters.company_id))
     if filters.organization_id is not None:
-        statement = statement.where(Agreement.organization_id == filters.organization_id)
+        statement = statement.where(_has_party(organization_id=filters.organization_id))
     if filters.expiring_within_days is not None:
         today = local_today(now)
         statement = statement.where(

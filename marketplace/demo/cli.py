@@ -19,6 +19,7 @@ KIND_NAMES = {
     "matching_pools": "配捐计划",
     "introductions": "牵线介绍",
     "agreements": "合作协议",
+    "tenders": "政府购买服务",
 }
 
 

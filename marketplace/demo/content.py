@@ -61,6 +61,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "leading",
         "contact_name": "林海燕",
         "contact_phone": "13857712345",
+        "legal_representative": "林海燕",
         "members": [
             {"email": "org@demo.qingqinchou.cn", "name": "林海燕"},
             {"email": "huangjiahui@demo.qingqinchou.cn", "name": "黄佳慧"},
@@ -86,6 +87,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "demonstration",
         "contact_name": "郑乐群",
         "contact_phone": "13958821067",
+        "legal_representative": "郑乐群",
         "members": [{"email": "zhenglequn@demo.qingqinchou.cn", "name": "郑乐群"}],
         "verification": "verified",
         "rejection_reason": None,
@@ -108,6 +110,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "demonstration",
         "contact_name": "陈晓璨",
         "contact_phone": "15867701392",
+        "legal_representative": "陈晓璨",
         "members": [
             {"email": "chenxiaocan@demo.qingqinchou.cn", "name": "陈晓璨"},
             {"email": "wuyue@demo.qingqinchou.cn", "name": "吴越"},
@@ -133,6 +136,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "growing",
         "contact_name": "徐一帆",
         "contact_phone": "13587745218",
+        "legal_representative": "徐一帆",
         "members": [{"email": "xuyifan@demo.qingqinchou.cn", "name": "徐一帆"}],
         "verification": "verified",
         "rejection_reason": None,
@@ -156,6 +160,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "leading",
         "contact_name": "金晓东",
         "contact_phone": "18857763409",
+        "legal_representative": "金晓东",
         "members": [
             {"email": "jinxiaodong@demo.qingqinchou.cn", "name": "金晓东"},
             {"email": "lina@demo.qingqinchou.cn", "name": "李娜"},
@@ -181,6 +186,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "leading",
         "contact_name": "潘建军",
         "contact_phone": "13757790126",
+        "legal_representative": "潘建军",
         "members": [
             {"email": "panjianjun@demo.qingqinchou.cn", "name": "潘建军"},
             {"email": "zhouxue@demo.qingqinchou.cn", "name": "周雪"},
@@ -207,6 +213,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "growing",
         "contact_name": "叶思彤",
         "contact_phone": "15957728843",
+        "legal_representative": "叶思彤",
         "members": [{"email": "yesitong@demo.qingqinchou.cn", "name": "叶思彤"}],
         "verification": "verified",
         "rejection_reason": None,
@@ -229,6 +236,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "demonstration",
         "contact_name": "张可欣",
         "contact_phone": "13906643571",
+        "legal_representative": "张可欣",
         "members": [
             {"email": "zhangkexin@demo.qingqinchou.cn", "name": "张可欣"},
             {"email": "wangyiming@demo.qingqinchou.cn", "name": "王一鸣"},
@@ -255,6 +263,9 @@ ORGANIZATIONS: list[dict] = [
         "tier": "demonstration",
         "contact_name": "吴铃",
         "contact_phone": "18967781204",
+        # 益立方's director is also 红铃铛's legal representative (it incubated 红铃铛): when both
+        # bid on one tender, staff see the 实施条例 第18条 review flag.
+        "legal_representative": "胡思远",
         "members": [{"email": "wuling@demo.qingqinchou.cn", "name": "吴铃"}],
         "verification": "verified",
         "rejection_reason": None,
@@ -278,6 +289,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "leading",
         "contact_name": "胡思远",
         "contact_phone": "13819760385",
+        "legal_representative": "胡思远",
         "members": [
             {"email": "husiyuan@demo.qingqinchou.cn", "name": "胡思远"},
             {"email": "caimin@demo.qingqinchou.cn", "name": "蔡敏"},
@@ -303,6 +315,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "demonstration",
         "contact_name": "谢振宇",
         "contact_phone": "15068892217",
+        "legal_representative": "谢振宇",
         "members": [{"email": "xiezhenyu@demo.qingqinchou.cn", "name": "谢振宇"}],
         "verification": "verified",
         "rejection_reason": None,
@@ -325,6 +338,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "growing",
         "contact_name": "林海峰",
         "contact_phone": "13858817690",
+        "legal_representative": "林海峰",
         "members": [{"email": "linhaifeng@demo.qingqinchou.cn", "name": "林海峰"}],
         "verification": "verified",
         "rejection_reason": None,
@@ -347,6 +361,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "demonstration",
         "contact_name": "黄雨桐",
         "contact_phone": "18758706431",
+        "legal_representative": "黄雨桐",
         "members": [{"email": "huangyutong@demo.qingqinchou.cn", "name": "黄雨桐"}],
         "verification": "verified",
         "rejection_reason": None,
@@ -369,6 +384,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "growing",
         "contact_name": "孙静怡",
         "contact_phone": "13567703958",
+        "legal_representative": "孙静怡",
         "members": [{"email": "sunjingyi@demo.qingqinchou.cn", "name": "孙静怡"}],
         "verification": "verified",
         "rejection_reason": None,
@@ -391,6 +407,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "growing",
         "contact_name": "朱明远",
         "contact_phone": "15888213076",
+        "legal_representative": "朱明远",
         "members": [{"email": "zhumingyuan@demo.qingqinchou.cn", "name": "朱明远"}],
         "verification": "verified",
         "rejection_reason": None,
@@ -413,6 +430,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": "growing",
         "contact_name": "季文澜",
         "contact_phone": "13777712849",
+        "legal_representative": "季文澜",
         "members": [{"email": "jiwenlan@demo.qingqinchou.cn", "name": "季文澜"}],
         "verification": "verified",
         "rejection_reason": None,
@@ -435,6 +453,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": None,
         "contact_name": "叶柳青",
         "contact_phone": "18069771365",
+        "legal_representative": "叶柳青",
         "members": [{"email": "yeliuqing@demo.qingqinchou.cn", "name": "叶柳青"}],
         "verification": "pending",
         "rejection_reason": None,
@@ -457,6 +476,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": None,
         "contact_name": "陈禾",
         "contact_phone": "13732087419",
+        "legal_representative": "陈禾",
         "members": [{"email": "chenhe@demo.qingqinchou.cn", "name": "陈禾"}],
         "verification": "pending",
         "rejection_reason": None,
@@ -479,6 +499,7 @@ ORGANIZATIONS: list[dict] = [
         "tier": None,
         "contact_name": "刘思源",
         "contact_phone": "15158726903",
+        "legal_representative": "刘思源",
         "members": [{"email": "liusiyuan@demo.qingqinchou.cn", "name": "刘思源"}],
         "verification": "rejected",
         "rejection_reason": (
@@ -2038,6 +2059,7 @@ def _check() -> None:
         "tier",
         "contact_name",
         "contact_phone",
+        "legal_representative",
         "members",
         "verification",
         "rejection_reason",
@@ -2077,6 +2099,7 @@ def _check() -> None:
         assert org["verification"] in {"verified", "pending", "rejected"}, who
         assert (org["verification"] == "rejected") == bool(org["rejection_reason"]), who
         assert 1 <= len(org["members"]) <= 2, who
+        assert 2 <= len(org["legal_representative"]) <= 4 and cjk_re.search(org["legal_representative"]), who
     assert Counter(o["verification"] for o in ORGANIZATIONS) == {
         "verified": len(ORGANIZATIONS) - 3,
         "pending": 2,

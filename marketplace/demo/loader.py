@@ -19,6 +19,7 @@ from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.demo import content
 from marketplace.demo.agreements import load_agreements
+from marketplace.demo.tenders import load_tenders
 from marketplace.extensions import db
 from marketplace.matching import operations as matching
 from marketplace.matching.models import Introduction
@@ -126,6 +127,9 @@ def _load_party(
                 tier=record.get("tier"),
                 staff_id=reviewer.id,
             )
+    if isinstance(party, Organization) and not party.legal_representative:
+        # For the tenders' 实施条例 第18条 review; also filled in on a database loaded before it existed.
+        party.legal_representative = record.get("legal_representative", "")
     return party
 
 
@@ -263,6 +267,8 @@ def load_demo() -> LoadReport:
     _load_matching(companies, reviewer, report)
     db.session.flush()
     load_agreements(companies, organizations, _projects_by_key(), report)  # type: ignore[arg-type]
+    db.session.flush()
+    load_tenders(organizations, report)  # type: ignore[arg-type]
     db.session.flush()
     return report
 
