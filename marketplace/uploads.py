@@ -129,6 +129,23 @@ def validate_receipt(data: bytes, *, field: str = "receipt") -> str:
     return kind
 
 
+def validate_pdf(data: bytes, *, field: str = "file") -> str:
+    """A document (a bid's proposal, a consortium's joint agreement) is a PDF of at most 10 MB,
+    judged by content."""
+    if not data:
+        raise DomainError.on(field, Msg("上传的文件是空文件，请重新选择"))
+    if len(data) > MAX_PDF_BYTES:
+        raise DomainError.on(field, Msg("文件不能超过 %(mb)d MB", mb=_mb(MAX_PDF_BYTES)))
+    if not is_pdf(data):
+        raise DomainError.on(field, Msg("请上传 PDF 文件（按文件内容检查）"))
+    return "pdf"
+
+
+def store_pdf(data: bytes, directory: Path, *, field: str = "file") -> str:
+    """Validate ``data`` as a PDF document and store it; return the generated name."""
+    return store_file(data, directory, validate_pdf(data, field=field))
+
+
 def store_image(data: bytes, directory: Path, *, field: str = "cover_image", cover: bool = True) -> str:
     """Validate ``data`` as an image and store it; return the generated name (see store_file)."""
     return store_file(data, directory, validate_image(data, field=field, cover=cover))

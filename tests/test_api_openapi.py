@@ -60,6 +60,32 @@ AGREEMENT_PATHS = frozenset(
         "/agreements/{agreement_id}/diff",
     }
 )
+# Tenders, bids, awards and the staff-recorded buyer signature: covered by
+# tests/test_api_tenders.py::test_tender_endpoints_match_the_document.
+TENDER_PATHS = frozenset(
+    {
+        "/tenders",
+        "/tenders/{tender_id}",
+        "/tenders/{tender_id}/cancel",
+        "/tenders/{tender_id}/ocds",
+        "/tenders/{tender_id}/bids",
+        "/tenders/{tender_id}/evaluations",
+        "/tenders/{tender_id}/ranking",
+        "/tenders/{tender_id}/award",
+        "/tenders/{tender_id}/award/decline",
+        "/tenders/{tender_id}/unsuccessful",
+        "/tenders/{tender_id}/partners",
+        "/tenders/{tender_id}/invitations",
+        "/bids",
+        "/bids/{bid_id}",
+        "/bids/{bid_id}/transitions",
+        "/bids/{bid_id}/documents",
+        "/bids/{bid_id}/documents/{document_id}",
+        "/bids/{bid_id}/subcontracts/{subcontract_id}/consent",
+        "/bids/{bid_id}/subcontracts/{subcontract_id}/activate",
+        "/agreements/{agreement_id}/signatures",
+    }
+)
 # Sponsor matching and introductions: covered by
 # tests/test_api_matching.py::test_matching_endpoints_match_the_document.
 MATCHING_PATHS = frozenset(
@@ -283,7 +309,11 @@ def test_document_is_well_formed_openapi_31() -> None:
             for requirement in operation.get("security", []):
                 assert set(requirement) <= set(schemes), (path, method)
             if "requestBody" in operation:
-                assert "application/json" in operation["requestBody"]["content"]
+                # JSON everywhere; file uploads (bid documents) are multipart.
+                content = operation["requestBody"]["content"]
+                assert set(content) in ({"application/json"}, {"multipart/form-data"}), (path, method)
+                for media in content.values():
+                    Draft202012Validator.check_schema(media["schema"])
             for parameter in operation.get("parameters", []):
                 assert parameter["in"] in ("query", "header", "path", "cookie")
                 Draft202012Validator.check_schema(parameter["schema"])
@@ -445,8 +475,13 @@ def test_every_endpoint_matches_the_document(app: Flask, client: FlaskClient, wo
     # 429 needs the rate limiter switched on: test_token_creation_is_rate_limited covers it.
     # The money endpoints need a Stripe server: test_money_endpoints_match_the_document covers them.
     # The matching endpoints: tests/test_api_matching.py::test_matching_endpoints_match_the_document.
+    # Tenders and bids: tests/test_api_tenders.py::test_tender_endpoints_match_the_document.
     missing = (
-        {item for item in documented if item[0] not in MONEY_PATHS | MATCHING_PATHS | AGREEMENT_PATHS}
+        {
+            item
+            for item in documented
+            if item[0] not in MONEY_PATHS | MATCHING_PATHS | AGREEMENT_PATHS | TENDER_PATHS
+        }
         - api.seen
         - {("/tokens", "post", "429")}
     )

@@ -22,6 +22,7 @@ from marketplace.api import (  # noqa: E402, F401
     pledges,
     pools,
     projects,
+    tenders,
 )
 
 bp.before_request(auth.load_api_user)

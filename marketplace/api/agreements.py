@@ -5,7 +5,9 @@ Every rule lives in ``marketplace.agreements.operations`` (the same as for the p
 this module turns JSON into their inputs and their results into JSON, and commits once. Amounts are
 integer fen (a float, a string or a boolean is refused, never rounded); days are ``YYYY-MM-DD``. An
 agreement is visible to the members of its parties and to staff only; everyone else is told it does
-not exist (404), whatever they ask of it.
+not exist (404), whatever they ask of it. Staff record the signature of a party without accounts
+here — the buyer of a service contract that a tender's award created — bound to the version's hash
+like any other (``POST …/signatures``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,14 @@ from marketplace.agreements.models import Agreement, AgreementVersion
 from marketplace.agreements.terms import Terms, Tranche
 from marketplace.api import bp, serializers
 from marketplace.api.auth import api_login_required, require_api_user
-from marketplace.api.input import JsonField, checked_body, field_problems, parse_day, query_integer
+from marketplace.api.input import (
+    JsonField,
+    checked_body,
+    field_problems,
+    parse_day,
+    query_integer,
+    require_fields,
+)
 from marketplace.errors import DomainError, NotFound
 from marketplace.extensions import db
 from marketplace.messages import Msg
@@ -76,6 +85,20 @@ TRANSITION_FIELDS: Mapping[str, JsonField] = {
     "version_id": JsonField("integer", nullable=True, message=_ID),
     "content_sha256": JsonField("string", nullable=True),
     "reason": JsonField("string", nullable=True),
+}
+# A signature made outside the platform (the buyer of a service contract), as staff record it.
+SIGNATURE_FIELDS: Mapping[str, JsonField] = {
+    "party_id": JsonField("integer", message=_ID),
+    "version_id": JsonField("integer", message=_ID),
+    "content_sha256": JsonField("string"),
+    "signer_name": JsonField("string"),
+    "signer_title": JsonField("string", nullable=True),
+    "evidence": JsonField("string"),
+}
+SIGNATURE_REQUIRED: Mapping[str, Msg] = {
+    "party_id": Msg("签约方"),
+    "version_id": Msg("签署的版本"),
+    "content_sha256": Msg("版本内容哈希（content_sha256）"),
 }
 EXPIRING_MAX_DAYS = 366
 
@@ -255,6 +278,33 @@ def transition_agreement_endpoint(agreement_id: int) -> Any:
     )
     db.session.commit()
     return _agreement_response(agreement)
+
+
+@bp.post("/agreements/<int:agreement_id>/signatures")
+@api_login_required
+def record_agreement_signature(agreement_id: int) -> Any:
+    """Staff record the signature of a party without accounts here (a service contract's buyer),
+    bound to the version's hash like any other signature."""
+    user = require_api_user()
+    agreement = _visible_agreement(agreement_id, user)
+    body = checked_body(SIGNATURE_FIELDS)
+    require_fields(body, SIGNATURE_REQUIRED)
+    signature = agreements.record_party_signature(
+        agreement,
+        user,
+        agreements.RecordedSignature(
+            party_id=body["party_id"],
+            version_id=body["version_id"],
+            content_sha256=body["content_sha256"],
+            signer_name=body.get("signer_name") or "",
+            signer_title=body.get("signer_title") or "",
+            evidence=body.get("evidence") or "",
+        ),
+    )
+    db.session.commit()
+    response = jsonify(serializers.agreement_signature(signature))
+    response.status_code = 201
+    return response
 
 
 @bp.get("/agreements/<int:agreement_id>/events")

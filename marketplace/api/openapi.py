@@ -31,6 +31,7 @@ from marketplace.api.accounts import TOKEN_FIELDS
 from marketplace.api.agreements import (
     AGREEMENT_FIELDS,
     EXPIRING_MAX_DAYS,
+    SIGNATURE_FIELDS,
     TERMS_FIELDS,
     TRANCHE_FIELDS,
     VERSION_FIELDS,
@@ -64,6 +65,22 @@ from marketplace.api.projects import (
     REASON_MAX,
     TRANSITION_FIELDS,
 )
+from marketplace.api.tenders import (
+    AWARD_FIELDS,
+    BID_FIELDS,
+    BID_TRANSITION_FIELDS,
+    CONSENT_FIELDS,
+    DOCUMENT_KINDS,
+    EVALUATION_FIELDS,
+    INVITATION_FIELDS,
+    MEMBER_FIELDS,
+    PARTNERS_DEFAULT_LIMIT,
+    PARTNERS_MAX_LIMIT,
+    REASON_FIELDS,
+    SUBCONTRACT_FIELDS,
+    TENDER_FIELDS,
+    TENDER_UPDATE_FIELDS,
+)
 from marketplace.matching.operations import NOTE_MAX, STATEMENT_MAX, VOLUNTEERS_MAX
 from marketplace.matching.scoring import GRADES as MATCH_GRADES
 from marketplace.matching.scoring import MAX_LIMIT as MATCHES_MAX_LIMIT
@@ -75,6 +92,18 @@ from marketplace.pledges.operations import BANK_REFERENCE_MAX, IN_KIND_MAX, MESS
 from marketplace.pledges.states import PledgeMethod, PledgeStatus
 from marketplace.projects.states import FundingModel, ProjectStatus
 from marketplace.search.types import PROGRESS_BUCKETS, SORTS
+from marketplace.tenders.operations import TITLE_MAX as TENDER_TITLE_MAX
+from marketplace.tenders.rules import GRADES as TENDER_GRADES
+from marketplace.tenders.rules import (
+    MAX_MEMBERS_LIMIT,
+    PROPOSAL_MAX,
+    SCOPE_MAX,
+    BidMode,
+    BuyerKind,
+    GradeRule,
+    Method,
+)
+from marketplace.tenders.states import BIDDER_ACTIONS, BidStatus, TenderStatus
 
 Schema = dict[str, Any]
 
@@ -1388,8 +1417,14 @@ _AGREEMENT_SUMMARY_PROPERTIES: dict[str, Schema] = {
     "type_label": {**STRING, "description": "The type in the caller's language, e.g. 战略合作协议."},
     "status": _AGREEMENT_STATUS,
     "status_label": {**STRING, "description": "The status in the caller's language."},
-    "company": PARTY_REF,
-    "organization": PARTY_REF,
+    "company": {
+        **NULLABLE_PARTY_REF,
+        "description": "Null for a service contract: its buyer is a party without accounts here.",
+    },
+    "organization": {
+        **PARTY_REF,
+        "description": "For a service contract: the lead supplier (every member is in parties).",
+    },
     "broker": {
         **_NULLABLE_USER_REF,
         "description": "The staff member who brokers and witnesses it; null when a party started it and "
@@ -1449,6 +1484,17 @@ SCHEMAS.update(
                 "signer_name": {**STRING, "description": "The signer's name as it was when signing."},
                 "signer_title": STRING,
                 "reason": {**NULLABLE_STRING, "description": "Why the party declined."},
+                "recorded_by_staff": {
+                    "type": "boolean",
+                    "description": "True for a buyer's signature made on paper or with its own e-seal and "
+                    "recorded by staff: signer is then the staff member who recorded it, signer_name the "
+                    "buyer's signatory.",
+                },
+                "evidence": {
+                    **NULLABLE_STRING,
+                    "description": "What staff saw, e.g. the signed contract's number; null for signatures "
+                    "made here.",
+                },
                 "ip": NULLABLE_STRING,
                 "user_agent": NULLABLE_STRING,
                 "signed_at": MOMENT,
@@ -1891,6 +1937,853 @@ PATHS.update(
                     _query("to", {"type": "integer", "minimum": 1}, "The newer version's id."),
                 ],
                 "responses": _responses(_ok("AgreementDiff", "The rows."), 404, 422),
+            },
+        },
+    }
+)
+
+# ───────────── service-purchase tenders, bids and awards ─────────────
+
+_SHARE_PATTERN = r"^(100(\.0{1,2})?|[0-9]{1,2}(\.[0-9]{1,2})?)$"
+_SHARE_OUT: Schema = {
+    "type": "string",
+    "pattern": _SHARE_PATTERN,
+    "description": 'A percentage with at most two decimals, as a string: "60", "33.33", "12.5".',
+}
+_SHARE_IN: Schema = {
+    "type": ["string", "null"],
+    "description": 'A percentage with at most two decimals, as a string ("60", "33.33"); a JSON number '
+    "is refused (a float is not exact).",
+}
+_TENDER_STATUS: Schema = {
+    "type": "string",
+    "enum": [status.value for status in TenderStatus],
+    "description": "draft → open → evaluating (after the deadline) → awarded | unsuccessful; any of "
+    "draft, open, evaluating → cancelled; awarded → evaluating when the winner declines to sign.",
+}
+_BID_STATUS: Schema = {
+    "type": "string",
+    "enum": [status.value for status in BidStatus],
+    "description": "draft → submitted → (after the deadline, staff) valid | disqualified → awarded | "
+    "unsuccessful. An edit after submission, or a substantive edit of the tender, makes a submitted bid "
+    "invalid until every organization re-confirms and the lead re-submits. draft, submitted and invalid "
+    "bids may be withdrawn before the deadline; a cancelled tender cancels its live bids.",
+}
+_BID_MODE: Schema = {
+    "type": "string",
+    "enum": [mode.value for mode in BidMode],
+    "description": "single (单独承接), consortium (联合体投标), prime_with_subs (总包分包).",
+}
+_TENDER_MOMENT_IN: Schema = {
+    "type": "string",
+    "format": "date-time",
+    "description": "ISO 8601 with an offset, e.g. 2026-12-01T17:00:00+08:00 or …Z; a time without an "
+    "offset is refused (422). To the second: fractions of a second are dropped.",
+}
+_GRADE_OR_NULL: Schema = {"type": ["string", "null"], "enum": [*TENDER_GRADES, None]}
+_TENDER_VISIBILITY = "Published tenders are public; drafts are for staff (404 for everyone else)."
+_BID_VISIBILITY = "The bid's organizations (lead, members, subcontractors) and staff only; 403 for others."
+_TENDER_AWARD_PROPERTIES: dict[str, Schema] = {
+    "id": INTEGER,
+    "tender_id": INTEGER,
+    "bid_id": INTEGER,
+    "status": {
+        "type": "string",
+        "enum": ["pending", "declined", "cancelled"],
+        "description": "pending until the contract is signed by all (contract_signed) or the winner "
+        "declines.",
+    },
+    "status_label": {**STRING, "description": "In the caller's language."},
+    "value": {**FEN, "description": "Fen: the awarded bid's price."},
+    "currency": {"type": "string", "const": "CNY"},
+    "suppliers": {
+        "type": "array",
+        "items": INTEGER,
+        "description": "Organization ids: the lead and every consortium member, jointly liable.",
+    },
+    "agreement_id": {
+        "type": ["integer", "null"],
+        "description": "The service contract (see /agreements/{agreement_id}), to be signed by the buyer "
+        "(recorded by staff at /agreements/{agreement_id}/signatures) and every supplier.",
+    },
+    "contract_signed": {"type": "boolean"},
+    "decided_at": MOMENT,
+    "declined_at": NULLABLE_MOMENT,
+    "decline_reason": NULLABLE_STRING,
+}
+_PARTICIPANT_PROPERTIES: dict[str, Schema] = {
+    "id": {**INTEGER, "description": "The participant row (a subcontract's id in …/subcontracts/{id})."},
+    "organization_id": INTEGER,
+    "organization_name": STRING,
+    "share": _SHARE_OUT,
+    "scope": {**STRING, "description": "The work this organization takes on."},
+    "confirmed": {
+        "type": "boolean",
+        "description": "Whether the organization confirmed this revision of the bid (every edit asks again).",
+    },
+    "confirmed_at": NULLABLE_MOMENT,
+}
+_OCDS_PACKAGE: Schema = {
+    "type": "object",
+    "required": ["uri", "version", "extensions", "publishedDate", "publisher", "releases"],
+    "properties": {
+        "uri": STRING,
+        "version": {"type": "string", "const": "1.1"},
+        "extensions": STRING_LIST,
+        "publishedDate": {"type": "string", "format": "date-time"},
+        "publisher": {"type": "object", "required": ["name"]},
+        "releases": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1,
+            "items": {"type": "object", "required": ["ocid", "id", "date", "tag", "initiationType"]},
+        },
+    },
+    "description": "An OCDS 1.1 release package with the bids and subcontracting extensions (see "
+    "marketplace/tenders/ocds.py for what is published and the x_memberShares, x_share, x_scope and "
+    "x_buyerConsent extension fields). Bids stay sealed until the deadline.",
+}
+
+SCHEMAS.update(
+    {
+        "Tender": _object(
+            {
+                "id": INTEGER,
+                "title": STRING,
+                "description": {**STRING, "description": "采购需求: services, beneficiaries, quantities."},
+                "status": _TENDER_STATUS,
+                "status_label": {**STRING, "description": "In the caller's language."},
+                "buyer": _object(
+                    {
+                        "id": INTEGER,
+                        "name": STRING,
+                        "kind": {"type": "string", "enum": [kind.value for kind in BuyerKind]},
+                        "uscc": {**STRING, "description": "统一社会信用代码, when known."},
+                    }
+                ),
+                "category": {**STRING, "description": "Category slug."},
+                "district": STRING,
+                "budget": {**FEN, "description": "Fen."},
+                "budget_is_cap": {
+                    "type": "boolean",
+                    "description": "Whether the budget is the price ceiling (最高限价): bids above it are "
+                    "refused.",
+                },
+                "currency": {"type": "string", "const": "CNY"},
+                "method": {"type": "string", "enum": [method.value for method in Method]},
+                "method_label": {**STRING, "description": "In the caller's language, e.g. 竞争性磋商."},
+                "enquiry_ends_at": NULLABLE_MOMENT,
+                "submission_deadline": {
+                    **MOMENT,
+                    "description": "To the second, server time: at the deadline the door is shut.",
+                },
+                "expected_award_on": _NULLABLE_DAY,
+                "contract_starts_on": _NULLABLE_DAY,
+                "contract_ends_on": _NULLABLE_DAY,
+                "allows_consortium": {"type": "boolean"},
+                "max_members": {"type": ["integer", "null"], "minimum": 2},
+                "allows_subcontracting": {"type": "boolean"},
+                "max_subcontract_share": {
+                    "oneOf": [{"type": "null"}, _SHARE_OUT],
+                    "description": "The cap on the subcontracted total; null: below 100 %.",
+                },
+                "min_grade": _GRADE_OR_NULL,
+                "grade_rule": {
+                    "type": "string",
+                    "enum": [rule.value for rule in GradeRule],
+                    "description": "priority_only (default): the minimum grade only ranks and flags; "
+                    "min_of_members / lead_only: a hard gate, with a recorded basis (实施条例 第20条).",
+                },
+                "grade_rule_basis": STRING,
+                "required_documents": STRING_LIST,
+                "notice_url": {**STRING, "description": "The official notice on the procurement platform."},
+                "revision": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Bumped by every substantive edit while open.",
+                },
+                "awards": {"type": "array", "items": _ref("TenderAward"), "description": "Oldest first."},
+                "created_at": MOMENT,
+                "updated_at": MOMENT,
+                "published_at": NULLABLE_MOMENT,
+                "closed_at": {**NULLABLE_MOMENT, "description": "When evaluation began."},
+                "ended_at": NULLABLE_MOMENT,
+                "end_reason": NULLABLE_STRING,
+            }
+        ),
+        "TenderList": _object(
+            {
+                "items": {
+                    "type": "array",
+                    "items": _ref("Tender"),
+                    "description": "Latest deadline first.",
+                }
+            }
+        ),
+        "TenderCreate": _refined(
+            _input_schema(
+                TENDER_FIELDS,
+                {
+                    "buyer_name": "The buyer (a government department or foundation); recorded on first use.",
+                    "category": "Category slug, see /categories.",
+                    "district": "District name, see /districts.",
+                    "budget": "Integer fen, > 0. Not a string, not a fraction.",
+                    "budget_is_cap": "Default true: the budget is the price ceiling.",
+                    "allows_consortium": "Required and explicit (true or false); null or absent: 422.",
+                    "max_members": "2–20; only when allows_consortium.",
+                    "allows_subcontracting": "Required and explicit (true or false).",
+                    "max_subcontract_share": "Only when allows_subcontracting: a percentage string below "
+                    '100, e.g. "40".',
+                    "grade_rule": "Default priority_only; min_of_members and lead_only need min_grade and "
+                    "grade_rule_basis.",
+                    "required_documents": "Names of the documents a bid must bring.",
+                },
+            ),
+            required=[
+                "title",
+                "description",
+                "buyer_name",
+                "buyer_kind",
+                "category",
+                "district",
+                "budget",
+                "method",
+                "submission_deadline",
+                "allows_consortium",
+                "allows_subcontracting",
+            ],
+            title={"maxLength": TENDER_TITLE_MAX},
+            buyer_kind={"enum": [kind.value for kind in BuyerKind]},
+            method={"enum": [method.value for method in Method]},
+            budget={"minimum": 1},
+            submission_deadline=_TENDER_MOMENT_IN,
+            enquiry_ends_at={**_TENDER_MOMENT_IN, "type": ["string", "null"]},
+            allows_consortium={"type": "boolean"},
+            allows_subcontracting={"type": "boolean"},
+            max_members={"minimum": 2, "maximum": MAX_MEMBERS_LIMIT},
+            max_subcontract_share=_SHARE_IN,
+            min_grade={"enum": [*TENDER_GRADES, None]},
+            grade_rule={"enum": [*(rule.value for rule in GradeRule), None]},
+        ),
+        "TenderUpdate": _refined(
+            _input_schema(
+                TENDER_UPDATE_FIELDS,
+                {
+                    "submission_deadline": "A substantive field: changing it (or the budget, the dates, "
+                    "the consortium, subcontracting or grade rules, the description, category, district, "
+                    "method or required documents) while open makes every submitted bid invalid.",
+                },
+            ),
+            required=[],
+            submission_deadline=_TENDER_MOMENT_IN,
+            enquiry_ends_at={**_TENDER_MOMENT_IN, "type": ["string", "null"]},
+            allows_consortium={"type": "boolean"},
+            allows_subcontracting={"type": "boolean"},
+            max_subcontract_share=_SHARE_IN,
+        ),
+        "ReasonInput": _refined(
+            _input_schema(REASON_FIELDS, {}), required=["reason"], reason={"minLength": 1, "maxLength": 1000}
+        ),
+        "TenderAward": _object(_TENDER_AWARD_PROPERTIES),
+        "AwardDecision": _object(
+            {
+                "award": {
+                    "oneOf": [{"type": "null"}, _ref("TenderAward")],
+                    "description": "The award to the next-ranked qualified bid; null when none was left.",
+                },
+                "tender_status": {
+                    **_TENDER_STATUS,
+                    "description": "awarded (to the next bid) or unsuccessful.",
+                },
+            }
+        ),
+        "AwardInput": _refined(
+            _input_schema(AWARD_FIELDS, {"bid_id": "The best-ranked qualified bid."}),
+            required=["bid_id"],
+            bid_id={"minimum": 1},
+        ),
+        "BidMember": _object(
+            {**_PARTICIPANT_PROPERTIES, "role": {"type": "string", "enum": ["lead", "member"]}}
+        ),
+        "BidSubcontract": _object(
+            {
+                **_PARTICIPANT_PROPERTIES,
+                "is_core_work": {"type": "boolean", "const": False},
+                "consent_status": {
+                    "type": "string",
+                    "enum": ["none", "consented", "refused"],
+                    "description": "The buyer's decision, recorded by staff (政府采购法 第48条).",
+                },
+                "consent_note": STRING,
+                "consent_recorded_at": NULLABLE_MOMENT,
+                "activated_at": {
+                    **NULLABLE_MOMENT,
+                    "description": "Set once active: only under the awarded bid and with consent.",
+                },
+            }
+        ),
+        "BidDocument": _object(
+            {
+                "id": INTEGER,
+                "kind": {"type": "string", "enum": list(DOCUMENT_KINDS)},
+                "title": STRING,
+                "size": {"type": "integer", "minimum": 1, "description": "Bytes."},
+                "sha256": _SHA256,
+                "uploaded_at": MOMENT,
+            }
+        ),
+        "BidDocumentUpload": _object(
+            {
+                "kind": {
+                    "type": "string",
+                    "enum": list(DOCUMENT_KINDS),
+                    "description": "joint_agreement: a consortium's signed joint agreement (联合体协议), "
+                    "required to submit a consortium bid.",
+                },
+                "title": {"type": "string", "maxLength": 100},
+                "file": {
+                    "type": "string",
+                    "contentMediaType": "application/octet-stream",
+                    "description": "A PDF (≤ 10 MB) or a PNG, JPEG or WebP scan (≤ 5 MB), judged by content.",
+                },
+            },
+            required=False,
+        )
+        | {"required": ["kind", "file"]},
+        "Bid": _object(
+            {
+                "id": INTEGER,
+                "tender_id": INTEGER,
+                "lead_organization": PARTY_REF,
+                "mode": _BID_MODE,
+                "mode_label": {**STRING, "description": "In the caller's language."},
+                "status": _BID_STATUS,
+                "status_label": {**STRING, "description": "In the caller's language."},
+                "price": {**FEN, "minimum": 1},
+                "currency": {"type": "string", "const": "CNY"},
+                "proposal": STRING,
+                "revision": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Bumped by every edit; confirmations count for one revision.",
+                },
+                "members": {
+                    "type": "array",
+                    "items": _ref("BidMember"),
+                    "description": "The lead first; a consortium's shares sum to exactly 100.",
+                },
+                "subcontractors": {"type": "array", "items": _ref("BidSubcontract")},
+                "documents": {"type": "array", "items": _ref("BidDocument")},
+                "unconfirmed": {
+                    "type": "array",
+                    "items": INTEGER,
+                    "description": "Organizations that have not yet confirmed this revision; the lead "
+                    "submits only when empty.",
+                },
+                "invalidated_reason": NULLABLE_STRING,
+                "score": {"oneOf": [{"type": "null"}, _SHARE_OUT], "description": "0–100, set by staff."},
+                "evaluation_reason": STRING,
+                "evaluated_at": NULLABLE_MOMENT,
+                "created_at": MOMENT,
+                "updated_at": MOMENT,
+                "submitted_at": NULLABLE_MOMENT,
+                "withdrawn_at": NULLABLE_MOMENT,
+            }
+        ),
+        "BidList": _object(
+            {"items": {"type": "array", "items": _ref("Bid"), "description": "Newest first."}}
+        ),
+        "BidMemberInput": _refined(
+            _input_schema(MEMBER_FIELDS, {"scope": "The work the member takes on (联合协议分工)."}),
+            required=["organization_id", "role", "share", "scope"],
+            organization_id={"minimum": 1},
+            role={"enum": ["lead", "member"]},
+            share=_SHARE_IN,
+            scope={"maxLength": SCOPE_MAX},
+        ),
+        "BidSubcontractInput": _refined(
+            _input_schema(
+                SUBCONTRACT_FIELDS,
+                {
+                    "is_core_work": "Must be stated false: only non-core work may be subcontracted "
+                    "(招标投标法 第30条).",
+                    "main_contractor_id": "The bidder this subcontract is under; absent: the lead. Never "
+                    "another subcontractor (no re-subcontracting).",
+                },
+            ),
+            required=["organization_id", "share", "scope", "is_core_work"],
+            organization_id={"minimum": 1},
+            share=_SHARE_IN,
+            scope={"maxLength": SCOPE_MAX},
+            is_core_work={"const": False},
+        ),
+        "BidInput": _refined(
+            _input_schema(
+                BID_FIELDS,
+                {
+                    "members": "Consortium: every member with role, share and scope, exactly one lead (the "
+                    "caller's organization). single / prime_with_subs: may be omitted (the caller's "
+                    "organization at 100 %).",
+                    "subcontractors": "prime_with_subs only, where the tender allows subcontracting.",
+                    "price": "Integer fen, > 0, ≤ the budget when it is the price ceiling.",
+                    "currency": "CNY only.",
+                },
+            ),
+            required=[],
+            mode=_BID_MODE,
+            members={"items": _ref("BidMemberInput")},
+            subcontractors={"items": _ref("BidSubcontractInput")},
+            price={"minimum": 1},
+            currency={"const": "CNY"},
+            proposal={"maxLength": PROPOSAL_MAX},
+        ),
+        "BidTransition": _refined(
+            _input_schema(BID_TRANSITION_FIELDS, {}),
+            required=["action"],
+            action={"enum": sorted(BIDDER_ACTIONS)},
+        ),
+        "EvaluationInput": _refined(
+            _input_schema(
+                EVALUATION_FIELDS,
+                {
+                    "score": 'Required for valid: 0–100 with at most two decimals, as a string ("88.5").',
+                    "reason": "Required for disqualified.",
+                },
+            ),
+            required=["bid_id", "result"],
+            bid_id={"minimum": 1},
+            result={"enum": ["valid", "disqualified"]},
+        ),
+        "RankedBid": _object(
+            {
+                "bid_id": INTEGER,
+                "position": {"type": "integer", "minimum": 1},
+                "score": {"oneOf": [{"type": "null"}, _SHARE_OUT]},
+                "price": FEN,
+                "grade": {
+                    **_GRADE_OR_NULL,
+                    "description": "The effective grade on the deadline: a consortium's lowest member's.",
+                },
+                "priority": {"type": "boolean", "description": "3A and above: policy priority on ties."},
+                "warnings": {
+                    **STRING_LIST,
+                    "description": "For review, e.g. two bids sharing a legal representative (实施条例 "
+                    "第18条) or a member below the minimum grade under priority_only.",
+                },
+            }
+        ),
+        "TenderRanking": _object(
+            {
+                "items": {
+                    "type": "array",
+                    "items": _ref("RankedBid"),
+                    "description": "Qualified bids, best first: score, then price, then 3A+ priority.",
+                }
+            }
+        ),
+        "SubcontractConsent": _refined(
+            _input_schema(CONSENT_FIELDS, {"note": "The basis, e.g. the buyer's letter number."}),
+            required=["consented", "note"],
+            consented={"type": "boolean"},
+        ),
+        "PartnerSuggestion": _object(
+            {
+                "organization_id": INTEGER,
+                "name": STRING,
+                "district": STRING,
+                "grade": _GRADE_OR_NULL,
+                "score": {"type": "integer", "minimum": 0, "maximum": 100},
+                "reasons": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "code": STRING,
+                            "text": STRING,
+                            "caution": {
+                                "type": "boolean",
+                                "description": "True for a reason it ranks lower (shown after the others).",
+                            },
+                        }
+                    ),
+                    "description": "Why it complements the lead, strongest first, in the caller's language.",
+                },
+                "invited": {"type": "boolean"},
+                "invitation_status": {
+                    "type": ["string", "null"],
+                    "enum": ["pending", "accepted", "declined", None],
+                },
+            }
+        ),
+        "PartnerList": _object({"items": {"type": "array", "items": _ref("PartnerSuggestion")}}),
+        "InvitationInput": _refined(
+            _input_schema(INVITATION_FIELDS, {"message": "A note to the invited organization."}),
+            required=["organization_id"],
+            organization_id={"minimum": 1},
+            message={"maxLength": 500},
+        ),
+        "ConsortiumInvitation": _object(
+            {
+                "id": INTEGER,
+                "tender_id": INTEGER,
+                "lead_organization": PARTY_REF,
+                "organization": PARTY_REF,
+                "status": {"type": "string", "enum": ["pending", "accepted", "declined"]},
+                "message": STRING,
+                "reasons": {**STRING_LIST, "description": "The finder's reasons as shown to the lead."},
+                "created_at": MOMENT,
+                "responded_at": NULLABLE_MOMENT,
+            }
+        ),
+        "AgreementSignatureInput": _refined(
+            _input_schema(
+                SIGNATURE_FIELDS,
+                {
+                    "party_id": "The buyer party of a service contract (a party without accounts here).",
+                    "content_sha256": "The content_sha256 of the version the buyer signed.",
+                    "signer_name": "The buyer's signatory.",
+                    "evidence": "What staff saw, e.g. the signed paper contract's number.",
+                },
+            ),
+            required=["party_id", "version_id", "content_sha256", "signer_name", "evidence"],
+            party_id={"minimum": 1},
+            version_id={"minimum": 1},
+            content_sha256=_SHA256,
+            signer_name={"maxLength": 50},
+            evidence={"maxLength": 300},
+        ),
+    }
+)
+
+
+def _created(schema_name: str, description: str, location: str | None = None) -> dict[str, Schema]:
+    response: Schema = {"description": description, "content": _json_content(_ref(schema_name))}
+    if location:
+        response["headers"] = {"Location": {"schema": STRING, "description": location}}
+    return {"201": response}
+
+
+_STAFF_AFTER_DEADLINE = (
+    "Staff only (403 otherwise), after the submission deadline (409 before it, or when the tender is not "
+    "being evaluated)."
+)
+
+PATHS.update(
+    {
+        "/tenders": {
+            "get": {
+                "operationId": "list_tenders_endpoint",
+                "summary": "Service-purchase tenders (政府购买服务), latest deadline first",
+                "description": _TENDER_VISIBILITY,
+                "security": PUBLIC,
+                "parameters": [
+                    _query("status", _TENDER_STATUS, "Only this status."),
+                    _query("category", STRING, "Category slug."),
+                    _query("district", STRING, "District name."),
+                    _query(
+                        "buyer_kind",
+                        {"type": "string", "enum": [kind.value for kind in BuyerKind]},
+                        "Only tenders of government departments or of foundations.",
+                    ),
+                ],
+                "responses": _responses(_ok("TenderList", "The tenders."), 422),
+            },
+            "post": {
+                "operationId": "create_tender_endpoint",
+                "summary": "Publish a tender on a buyer's behalf (staff)",
+                "description": "The tender is published at once (status open). allows_consortium and "
+                "allows_subcontracting must be stated (V3). 403 for non-staff; 422 with every bad field, "
+                "e.g. a submission_deadline without an offset or in the past, a budget that is not integer "
+                "fen, a grade gate without a basis.",
+                "security": SIGNED_IN,
+                "requestBody": _body("TenderCreate"),
+                "responses": _responses(
+                    _created("Tender", "The published tender.", "The tender's URL."), 400, 403, 415, 422
+                ),
+            },
+        },
+        "/tenders/{tender_id}": {
+            "parameters": [_path_id("tender_id")],
+            "get": {
+                "operationId": "get_tender_endpoint",
+                "summary": "One tender",
+                "description": _TENDER_VISIBILITY,
+                "security": PUBLIC,
+                "responses": _responses(_ok("Tender", "The tender."), 404),
+            },
+            "patch": {
+                "operationId": "update_tender_endpoint",
+                "summary": "Edit a draft or open tender before its deadline (staff)",
+                "description": "Absent fields keep their value; null clears an optional one. A substantive "
+                "change while open bumps the revision and makes every submitted bid invalid until its "
+                "organizations re-confirm and the lead re-submits. 409 after the deadline or once "
+                "evaluating, awarded, unsuccessful or cancelled.",
+                "security": SIGNED_IN,
+                "requestBody": _body("TenderUpdate"),
+                "responses": _responses(_ok("Tender", "The tender."), 400, 403, 404, 409, 415, 422),
+            },
+        },
+        "/tenders/{tender_id}/cancel": {
+            "parameters": [_path_id("tender_id")],
+            "post": {
+                "operationId": "cancel_tender_endpoint",
+                "summary": "Cancel a tender with a reason (staff); its live bids are cancelled",
+                "description": "409 once ended or when the contract is signed.",
+                "security": SIGNED_IN,
+                "requestBody": _body("ReasonInput"),
+                "responses": _responses(_ok("Tender", "The cancelled tender."), 400, 403, 404, 409, 415, 422),
+            },
+        },
+        "/tenders/{tender_id}/ocds": {
+            "parameters": [_path_id("tender_id")],
+            "get": {
+                "operationId": "tender_ocds",
+                "summary": "The tender as an OCDS 1.1 release package",
+                "description": _TENDER_VISIBILITY,
+                "security": PUBLIC,
+                "responses": _responses(
+                    {"200": {"description": "The release package.", "content": _json_content(_OCDS_PACKAGE)}},
+                    404,
+                ),
+            },
+        },
+        "/tenders/{tender_id}/bids": {
+            "parameters": [_path_id("tender_id")],
+            "post": {
+                "operationId": "create_bid_endpoint",
+                "summary": "Prepare a bid for the caller's organization (the lead)",
+                "description": "The bid starts as a draft; status and other server-owned fields cannot be "
+                "set (422). Every other organization in it is asked to confirm its part. 422 names every "
+                "violated rule by field path, e.g. members[1].share, members (shares not summing to 100), "
+                "subcontractors[0].is_core_work, price. 409 after the deadline, on a cancelled tender, or "
+                "when the organization already has a live bid on it.",
+                "security": SIGNED_IN,
+                "requestBody": _body("BidInput"),
+                "responses": _responses(
+                    _created("Bid", "The draft bid.", "The bid's URL."), 400, 403, 404, 409, 415, 422
+                ),
+            },
+        },
+        "/bids": {
+            "get": {
+                "operationId": "list_bids_endpoint",
+                "summary": "Bids of the caller's organization (lead, member or subcontractor); staff: all",
+                "security": SIGNED_IN,
+                "parameters": [
+                    _query("tender_id", {"type": "integer", "minimum": 1}, "Only on this tender.")
+                ],
+                "responses": _responses(_ok("BidList", "The bids."), 422),
+            },
+        },
+        "/bids/{bid_id}": {
+            "parameters": [_path_id("bid_id")],
+            "get": {
+                "operationId": "get_bid_endpoint",
+                "summary": "One bid",
+                "description": _BID_VISIBILITY,
+                "security": SIGNED_IN,
+                "responses": _responses(_ok("Bid", "The bid."), 403, 404),
+            },
+            "patch": {
+                "operationId": "update_bid_endpoint",
+                "summary": "Edit a bid before the deadline (the lead)",
+                "description": "Absent fields keep their value; members and subcontractors are replaced "
+                "whole. Every edit is a new revision: confirmations lapse. After submission the membership "
+                "is frozen (409 for a change of members, subcontractors or mode) and any edit makes the bid "
+                "invalid until re-confirmed and re-submitted.",
+                "security": SIGNED_IN,
+                "requestBody": _body("BidInput"),
+                "responses": _responses(_ok("Bid", "The bid."), 400, 403, 404, 409, 415, 422),
+            },
+        },
+        "/bids/{bid_id}/transitions": {
+            "parameters": [_path_id("bid_id")],
+            "post": {
+                "operationId": "transition_bid_endpoint",
+                "summary": "Confirm one's part, submit or withdraw",
+                "description": "confirm: a member of a member or subcontractor organization confirms this "
+                "revision. submit (the lead): every rule passes and every organization confirmed. withdraw "
+                "(the lead). All before the deadline, to the second (409 after it, or on a cancelled "
+                "tender). Any other action (valid, disqualified, awarded …) is a decision of staff or of "
+                "the award: 403.",
+                "security": SIGNED_IN,
+                "requestBody": _body("BidTransition"),
+                "responses": _responses(_ok("Bid", "The bid."), 400, 403, 404, 409, 415, 422),
+            },
+        },
+        "/bids/{bid_id}/documents": {
+            "parameters": [_path_id("bid_id")],
+            "post": {
+                "operationId": "add_bid_document",
+                "summary": "Attach a document (the lead): proposal, joint agreement or other",
+                "description": "multipart/form-data. Attaching to a submitted bid is an edit: the bid "
+                "becomes invalid until re-confirmed and re-submitted. 415 for another content type.",
+                "security": SIGNED_IN,
+                "requestBody": {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": _ref("BidDocumentUpload")}},
+                },
+                "responses": _responses(
+                    _created("BidDocument", "The stored document."), 403, 404, 409, 415, 422
+                ),
+            },
+        },
+        "/bids/{bid_id}/documents/{document_id}": {
+            "parameters": [_path_id("bid_id"), _path_id("document_id")],
+            "delete": {
+                "operationId": "remove_bid_document",
+                "summary": "Remove a document (the lead)",
+                "description": "Removing from a submitted bid makes it invalid until re-submitted.",
+                "security": SIGNED_IN,
+                "responses": _responses(_ok("Bid", "The bid without the document."), 403, 404, 409),
+            },
+        },
+        "/bids/{bid_id}/subcontracts/{subcontract_id}/consent": {
+            "parameters": [_path_id("bid_id"), _path_id("subcontract_id")],
+            "post": {
+                "operationId": "consent_to_subcontract",
+                "summary": "Record the buyer's consent to (or refusal of) a declared subcontract (staff)",
+                "description": "政府采购法 第48条. 409 for a bid that is not submitted, valid or awarded, or "
+                "a subcontract already active.",
+                "security": SIGNED_IN,
+                "requestBody": _body("SubcontractConsent"),
+                "responses": _responses(_ok("Bid", "The bid."), 400, 403, 404, 409, 415, 422),
+            },
+        },
+        "/bids/{bid_id}/subcontracts/{subcontract_id}/activate": {
+            "parameters": [_path_id("bid_id"), _path_id("subcontract_id")],
+            "post": {
+                "operationId": "activate_subcontract_endpoint",
+                "summary": "Make a subcontract active (staff)",
+                "description": "Only under the awarded bid and with the buyer's recorded consent (409 "
+                "otherwise).",
+                "security": SIGNED_IN,
+                "responses": _responses(_ok("Bid", "The bid."), 403, 404, 409),
+            },
+        },
+        "/tenders/{tender_id}/evaluations": {
+            "parameters": [_path_id("tender_id")],
+            "post": {
+                "operationId": "evaluate_bid_endpoint",
+                "summary": "Mark a submitted bid valid (with a score) or disqualified (with a reason)",
+                "description": _STAFF_AFTER_DEADLINE + " The rules run again: a bid no longer eligible "
+                "cannot be valid (409).",
+                "security": SIGNED_IN,
+                "requestBody": _body("EvaluationInput"),
+                "responses": _responses(_ok("Bid", "The evaluated bid."), 400, 403, 404, 409, 415, 422),
+            },
+        },
+        "/tenders/{tender_id}/ranking": {
+            "parameters": [_path_id("tender_id")],
+            "get": {
+                "operationId": "tender_ranking",
+                "summary": "Qualified bids ranked, with effective grades and review flags (staff)",
+                "security": SIGNED_IN,
+                "responses": _responses(_ok("TenderRanking", "The ranking."), 403, 404),
+            },
+        },
+        "/tenders/{tender_id}/award": {
+            "parameters": [_path_id("tender_id")],
+            "post": {
+                "operationId": "award_tender",
+                "summary": "Award the tender to the best-ranked qualified bid",
+                "description": _STAFF_AFTER_DEADLINE + " Every bid must be evaluated and the bid must be "
+                "the best-ranked qualified one (409). The bid and all its members become the suppliers; "
+                "the other valid bids are unsuccessful; a service contract is proposed for signature by "
+                "the buyer and every supplier.",
+                "security": SIGNED_IN,
+                "requestBody": _body("AwardInput"),
+                "responses": _responses(
+                    _created("TenderAward", "The award (pending until the contract is signed)."),
+                    400,
+                    403,
+                    404,
+                    409,
+                    415,
+                    422,
+                ),
+            },
+        },
+        "/tenders/{tender_id}/award/decline": {
+            "parameters": [_path_id("tender_id")],
+            "post": {
+                "operationId": "decline_tender_award",
+                "summary": "The winner refuses to sign: award the next-ranked bid, or end unsuccessful",
+                "description": "Staff only. The declined award's contract is cancelled. 409 when there is "
+                "no pending award or its contract is already signed.",
+                "security": SIGNED_IN,
+                "requestBody": _body("ReasonInput"),
+                "responses": _responses(
+                    _ok("AwardDecision", "The next award, or none."), 400, 403, 404, 409, 415, 422
+                ),
+            },
+        },
+        "/tenders/{tender_id}/unsuccessful": {
+            "parameters": [_path_id("tender_id")],
+            "post": {
+                "operationId": "declare_tender_unsuccessful",
+                "summary": "End an evaluated tender without award (流标)",
+                "description": _STAFF_AFTER_DEADLINE,
+                "security": SIGNED_IN,
+                "requestBody": _body("ReasonInput"),
+                "responses": _responses(_ok("Tender", "The tender."), 400, 403, 404, 409, 415, 422),
+            },
+        },
+        "/tenders/{tender_id}/partners": {
+            "parameters": [_path_id("tender_id")],
+            "get": {
+                "operationId": "tender_partners",
+                "summary": "Consortium partners suggested for a lead organization, best first",
+                "description": "For a member of the lead organization (default: the caller's own) or "
+                "staff; 403 for another organization's members.",
+                "security": SIGNED_IN,
+                "parameters": [
+                    _query(
+                        "organization_id",
+                        {"type": "integer", "minimum": 1},
+                        "The lead organization; default the caller's.",
+                    ),
+                    _query(
+                        "limit",
+                        {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": PARTNERS_MAX_LIMIT,
+                            "default": PARTNERS_DEFAULT_LIMIT,
+                        },
+                        "How many.",
+                    ),
+                ],
+                "responses": _responses(_ok("PartnerList", "The suggestions."), 403, 404, 422),
+            },
+        },
+        "/tenders/{tender_id}/invitations": {
+            "parameters": [_path_id("tender_id")],
+            "post": {
+                "operationId": "invite_tender_partner",
+                "summary": "Invite an organization to bid together (a member of the lead organization)",
+                "description": "One invitation per tender, lead and organization: inviting again returns it.",
+                "security": SIGNED_IN,
+                "requestBody": _body("InvitationInput"),
+                "responses": _responses(
+                    _created("ConsortiumInvitation", "The invitation."), 400, 403, 404, 409, 415, 422
+                ),
+            },
+        },
+        "/agreements/{agreement_id}/signatures": {
+            "parameters": [_path_id("agreement_id")],
+            "post": {
+                "operationId": "record_agreement_signature",
+                "summary": "Record a buyer's signature of a service contract (staff)",
+                "description": "For a party without accounts here (the buyer), which signs on paper or with "
+                "its own e-seal. Bound to the version's content_sha256 like any signature; the contract "
+                "becomes active only when the buyer and every supplier have signed. 403 for non-staff and "
+                "for a party with accounts (its own signer signs); 404 for another agreement's party; 409 "
+                "for a hash mismatch, a version not awaiting signatures or a party that already signed.",
+                "security": SIGNED_IN,
+                "requestBody": _body("AgreementSignatureInput"),
+                "responses": _responses(
+                    _created("AgreementSignature", "The recorded signature."), 400, 403, 404, 409, 415, 422
+                ),
             },
         },
     }

@@ -388,7 +388,9 @@ def agreement_party(party: AgreementParty) -> dict[str, Any]:
 
 
 def agreement_signature(signature: AgreementSignature) -> dict[str, Any]:
-    """A party's decision on one version, with the hash it bound and where it was made from."""
+    """A party's decision on one version, with the hash it bound and where it was made from. A
+    buyer's signature is recorded by staff (``signer`` is then the staff member who recorded it,
+    ``signer_name`` the buyer's signatory) with the evidence they saw."""
     return {
         "id": signature.id,
         "version_id": signature.version_id,
@@ -401,6 +403,8 @@ def agreement_signature(signature: AgreementSignature) -> dict[str, Any]:
         "signer_name": signature.signer_name,
         "signer_title": signature.signer_title,
         "reason": signature.reason,
+        "recorded_by_staff": bool(signature.recorded_by_staff),
+        "evidence": signature.evidence if signature.recorded_by_staff else None,
         "ip": signature.ip,
         "user_agent": signature.user_agent,
         "signed_at": isoformat_local(signature.signed_at),
@@ -556,4 +560,206 @@ def diff_row(row: Any) -> dict[str, Any]:
         "new_text": row.new_text,
         "old": _segments(row.old),
         "new": _segments(row.new),
+    }
+
+
+# ───────────── service-purchase tenders, bids and awards ─────────────
+
+
+def _share(basis_points: int | None) -> str | None:
+    from marketplace.tenders.rules import format_share
+
+    return None if basis_points is None else format_share(basis_points)
+
+
+def _day(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def tender_award(award: Any) -> dict[str, Any]:
+    """One ``TenderAward``: the bid, its value and suppliers (the lead and every member), and the
+    service contract awaiting the buyer's and every supplier's signature."""
+    from marketplace.web import translate
+
+    return {
+        "id": award.id,
+        "tender_id": award.tender_id,
+        "bid_id": award.bid_id,
+        "status": award.status,
+        "status_label": translate(award.status_label),
+        "value": award.value,
+        "currency": "CNY",
+        "suppliers": [item.organization_id for item in award.bid.members],
+        "agreement_id": award.agreement_id,
+        "contract_signed": award.contract_signed,
+        "decided_at": isoformat_local(award.decided_at),
+        "declined_at": isoformat_local(award.declined_at),
+        "decline_reason": award.decline_reason,
+    }
+
+
+def tender(item: Any) -> dict[str, Any]:
+    """A tender as anyone who may see it sees it (drafts only reach staff). Bids stay sealed."""
+    from marketplace.web import translate
+
+    return {
+        "id": item.id,
+        "title": item.title,
+        "description": item.description,
+        "status": item.status,
+        "status_label": translate(item.status_label),
+        "buyer": {
+            "id": item.buyer.id,
+            "name": item.buyer.name,
+            "kind": item.buyer.kind,
+            "uscc": item.buyer.uscc,
+        },
+        "category": item.category.slug,
+        "district": item.district,
+        "budget": item.budget,
+        "budget_is_cap": item.budget_is_cap,
+        "currency": "CNY",
+        "method": item.method,
+        "method_label": translate(item.method_label),
+        "enquiry_ends_at": isoformat_local(item.enquiry_ends_at),
+        "submission_deadline": isoformat_local(item.submission_deadline),
+        "expected_award_on": _day(item.expected_award_on),
+        "contract_starts_on": _day(item.contract_starts_on),
+        "contract_ends_on": _day(item.contract_ends_on),
+        "allows_consortium": item.allows_consortium,
+        "max_members": item.max_members,
+        "allows_subcontracting": item.allows_subcontracting,
+        "max_subcontract_share": _share(item.max_subcontract_share),
+        "min_grade": item.min_grade,
+        "grade_rule": item.grade_rule,
+        "grade_rule_basis": item.grade_rule_basis,
+        "required_documents": list(item.required_documents or []),
+        "notice_url": item.notice_url,
+        "revision": item.revision,
+        "awards": [tender_award(award) for award in item.awards],
+        "created_at": isoformat_local(item.created_at),
+        "updated_at": isoformat_local(item.updated_at),
+        "published_at": isoformat_local(item.published_at),
+        "closed_at": isoformat_local(item.closed_at),
+        "ended_at": isoformat_local(item.ended_at),
+        "end_reason": item.end_reason,
+    }
+
+
+def _participant(item: Any) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "organization_id": item.organization_id,
+        "organization_name": item.organization.name,
+        "share": _share(item.share),
+        "scope": item.scope,
+        "confirmed": item.is_confirmed,
+        "confirmed_at": isoformat_local(item.confirmed_at) if item.is_confirmed else None,
+    }
+
+
+def bid_member(item: Any) -> dict[str, Any]:
+    return {**_participant(item), "role": item.role}
+
+
+def bid_subcontract(item: Any) -> dict[str, Any]:
+    return {
+        **_participant(item),
+        "is_core_work": item.is_core_work,
+        "consent_status": item.consent_status,
+        "consent_note": item.consent_note,
+        "consent_recorded_at": isoformat_local(item.consent_recorded_at),
+        "activated_at": isoformat_local(item.activated_at),
+    }
+
+
+def bid_document(item: Any) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "title": item.title,
+        "size": item.size,
+        "sha256": item.sha256,
+        "uploaded_at": isoformat_local(item.uploaded_at),
+    }
+
+
+def bid(item: Any) -> dict[str, Any]:
+    """A bid for its organizations and staff (nobody else sees a bid)."""
+    from marketplace.web import translate
+
+    return {
+        "id": item.id,
+        "tender_id": item.tender_id,
+        "lead_organization": party_ref(item.lead_organization),
+        "mode": item.mode,
+        "mode_label": translate(item.mode_label),
+        "status": item.status,
+        "status_label": translate(item.status_label),
+        "price": item.price,
+        "currency": item.currency,
+        "proposal": item.proposal,
+        "revision": item.revision,
+        "members": [bid_member(member) for member in item.members],
+        "subcontractors": [bid_subcontract(line) for line in item.subcontractors],
+        "documents": [bid_document(document) for document in item.documents],
+        "unconfirmed": [
+            participant.organization_id
+            for participant in item.participants
+            if participant.organization_id != item.lead_organization_id and not participant.is_confirmed
+        ],
+        "invalidated_reason": item.invalidated_reason,
+        "score": _share(item.score),
+        "evaluation_reason": item.evaluation_reason,
+        "evaluated_at": isoformat_local(item.evaluated_at),
+        "created_at": isoformat_local(item.created_at),
+        "updated_at": isoformat_local(item.updated_at),
+        "submitted_at": isoformat_local(item.submitted_at),
+        "withdrawn_at": isoformat_local(item.withdrawn_at),
+    }
+
+
+def ranked_bid(item: Any) -> dict[str, Any]:
+    """One ``operations.RankedBid``."""
+    return {
+        "bid_id": item.bid.id,
+        "position": item.position,
+        "score": _share(item.bid.score),
+        "price": item.bid.price,
+        "grade": item.grade,
+        "priority": item.priority,
+        "warnings": [str(warning) for warning in item.warnings],
+    }
+
+
+def partner_suggestion(item: Any) -> dict[str, Any]:
+    """One ``partner_operations.PartnerSuggestion``: an organization that complements the lead."""
+    from marketplace.web import translate
+
+    return {
+        "organization_id": item.organization.id,
+        "name": item.organization.name,
+        "district": item.organization.district,
+        "grade": item.organization.grade,
+        "score": item.score,
+        "reasons": [
+            {"code": reason.code, "text": translate(reason.text), "caution": bool(reason.caution)}
+            for reason in item.reasons
+        ],
+        "invited": item.invitation is not None,
+        "invitation_status": item.invitation.status if item.invitation is not None else None,
+    }
+
+
+def consortium_invitation(item: Any) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "tender_id": item.tender_id,
+        "lead_organization": party_ref(item.lead_organization),
+        "organization": party_ref(item.organization),
+        "status": item.status,
+        "message": item.message,
+        "reasons": [str(reason) for reason in item.reasons or []],
+        "created_at": isoformat_local(item.created_at),
+        "responded_at": isoformat_local(item.responded_at),
     }

@@ -1205,7 +1205,7 @@ def add_document(
     re-confirmed and re-submitted)."""
     import hashlib
 
-    from marketplace.uploads import store_receipt
+    from marketplace.uploads import store_pdf
 
     now = now or utcnow()
     if not is_lead_member(bid, actor):
@@ -1224,7 +1224,7 @@ def add_document(
         problems["title"] = Msg("材料名称不能超过 %(n)d 个字", n=DOCUMENT_TITLE_MAX)
     if problems:
         raise DomainError(problems)
-    stored = store_receipt(data, directory, field="file")
+    stored = store_pdf(data, directory, field="file")
     document = BidDocument(
         bid_id=bid.id,
         kind=kind,

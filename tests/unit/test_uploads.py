@@ -11,10 +11,13 @@ import pytest
 from marketplace.errors import DomainError
 from marketplace.uploads import (
     MAX_IMAGE_BYTES,
+    MAX_PDF_BYTES,
     is_safe_stored_name,
     sniff_image_type,
     store_image,
+    store_pdf,
     validate_image,
+    validate_pdf,
 )
 
 
@@ -163,3 +166,34 @@ def test_store_image_cleans_up_after_a_failed_rename(tmp_path: Path, monkeypatch
 )
 def test_is_safe_stored_name(name: str, safe: bool) -> None:
     assert is_safe_stored_name(name) is safe
+
+
+# A minimal PDF: header, one empty page, cross-reference table, trailer and %%EOF.
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\n"
+    b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \n"
+    b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n166\n%%EOF\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "空文件"),
+        (PNG, "请上传 PDF 文件"),  # a bid document is a PDF, not a photo of one
+        (b"%PDF-1.4\nnot really", "请上传 PDF 文件"),  # no trailer: truncated
+        (PDF + b"\x00" * MAX_PDF_BYTES, "不能超过 10 MB"),
+    ],
+)
+def test_documents_must_be_whole_pdfs_of_at_most_10_mb(data: bytes, reason: str) -> None:
+    with pytest.raises(DomainError) as refused:
+        validate_pdf(data, field="file")
+    assert reason in refused.value.fields["file"]
+
+
+def test_store_pdf_writes_a_pdf_under_a_generated_name(tmp_path: Path) -> None:
+    name = store_pdf(PDF, tmp_path)
+    assert is_safe_stored_name(name) and name.endswith(".pdf")
+    assert (tmp_path / name).read_bytes() == PDF
