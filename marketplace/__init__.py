@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.pledges.views import bp as pledges_bp
     from marketplace.projects.update_views import bp as project_updates_bp
     from marketplace.projects.views import bp as projects_bp
+    from marketplace.tenders.views import bp as tenders_bp
 
     for blueprint in (
         main_bp,
@@ -121,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
         dashboard_bp,
         matching_bp,
         agreements_bp,
+        tenders_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

@@ -311,7 +311,38 @@ def _state(app: Flask) -> tuple[Any, ...]:
             _money_state(),
             _matching_state(),
             _agreement_state(),
+            _tender_state(),
         )
+
+
+def _tender_state() -> tuple[Any, ...]:
+    """Tenders, bids, their participants, documents, invitations and awards: what the tender routes change."""
+    from marketplace.tenders.models import (
+        Bid,
+        BidDocument,
+        BidParticipant,
+        ConsortiumInvitation,
+        Tender,
+        TenderAward,
+    )
+
+    def rows(*columns: Any) -> tuple[Any, ...]:
+        return tuple(db.session.execute(select(*columns).order_by(columns[0])).all())
+
+    return (
+        rows(Tender.id, Tender.status, Tender.revision, Tender.title, Tender.budget),
+        rows(Bid.id, Bid.status, Bid.revision, Bid.price, Bid.score, Bid.qualified),
+        rows(
+            BidParticipant.id,
+            BidParticipant.confirmed_revision,
+            BidParticipant.share,
+            BidParticipant.consent_status,
+            BidParticipant.activated_at,
+        ),
+        rows(BidDocument.id),
+        rows(ConsortiumInvitation.id, ConsortiumInvitation.status),
+        rows(TenderAward.id, TenderAward.status),
+    )
 
 
 def _agreement_state() -> tuple[Any, ...]:
@@ -429,7 +460,7 @@ def _call(app: Flask, case: Case, role: str, fixture: Fixture) -> Any:
         login = client.post("/login", data={"email": email, "password": factories.PASSWORD})
         assert login.status_code == 302, f"could not log in as {role}"
     data = {
-        key: value.format(**fixture.ids) if isinstance(value, str) else value
+        key.format(**fixture.ids): value.format(**fixture.ids) if isinstance(value, str) else value
         for key, value in case.data.items()
     }
     return client.open(path, method=case.method, data=data or None)

@@ -512,3 +512,17 @@ def test_a_substantive_edit_lapses_confirmations_of_bids_in_preparation_too(ctx:
     assert bid.status == "draft" and ops.unconfirmed(bid) == [bid.participants[1]]
     told = db.session.scalars(select(Notification).where(Notification.user_id == b.id)).all()
     assert any("分包比例上限" in item.body for item in told)
+
+
+def test_the_buyer_cannot_be_changed_and_the_lead_does_not_confirm_itself(ctx: Flask) -> None:
+    staff = factories.staff()
+    tender = make_tender(staff)
+    with pytest.raises(DomainError) as refused:
+        ops.update_tender(tender, staff, ops.TenderInput(buyer_name="温州市慈善总会"))
+    assert "buyer_name" in refused.value.fields
+    db.session.rollback()
+    ops.update_tender(tender, staff, ops.TenderInput(buyer_name=tender.buyer.name, title="新标题"))
+    a, b = org_user(), org_user()
+    bid = ops.create_bid(tender, a, consortium_input(a, b))
+    with pytest.raises(Conflict):
+        ops.confirm_part(bid, a)

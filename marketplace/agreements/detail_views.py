@@ -9,13 +9,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import select
+from wtforms import BooleanField, HiddenField, StringField
 
 from marketplace.accounts.models import User
 from marketplace.agreements import operations as ops
 from marketplace.agreements.forms import (
     CommentForm,
+    MarkRequired,
     SignerForm,
     TransitionForm,
 )
@@ -37,10 +41,10 @@ from marketplace.agreements.views import (
     may_sign,
     viewer_party,
 )
-from marketplace.authz import login_required_any
+from marketplace.authz import login_required_any, staff_required
 from marketplace.errors import NotFound
 from marketplace.extensions import db
-from marketplace.forms import committed_or_refused, populate_errors
+from marketplace.forms import committed_or_refused, populate_errors, strip_filter
 from marketplace.messages import Msg
 from marketplace.parties.queries import party_members
 from marketplace.web import translate
@@ -239,6 +243,7 @@ def _render_detail(
     transition_form: TransitionForm | None = None,
     comment_form: CommentForm | None = None,
     failed_signer: tuple[int, SignerForm] | None = None,
+    failed_buyer: tuple[int, BuyerSignatureForm] | None = None,
     problem: str | None = None,
     status: int = 200,
 ) -> Any:
@@ -260,6 +265,7 @@ def _render_detail(
             transition_form=transition_form,
             comment_form=comment_form,
             signer_forms=_signer_forms(agreement, failed_signer),
+            buyer_forms=_buyer_forms(agreement, failed_buyer),
             thread=_thread(agreement),
             events=_events(agreement),
             viewer_party=viewer_party(agreement),
@@ -374,4 +380,97 @@ def take_over_as_broker(agreement_id: int) -> Any:
     if (error := outcome.error) is not None:
         return _render_detail(agreement_for(agreement_id), problem=error_text(error), status=error.status)
     flash_message(Msg("您已担任该协议的见证方"))
+    return redirect(url_for(".detail", agreement_id=agreement.id), 303)
+
+
+# ───────────── staff record the buyer's signature (service contracts) ─────────────
+
+
+class BuyerSignatureForm(FlaskForm):
+    """A buyer (government department, foundation) has no accounts here: it signs on paper or with its
+    own e-seal, and staff record that signature against the proposed version's hash."""
+
+    signer_name = StringField(
+        _l("采购方签署人"),
+        validators=[MarkRequired()],
+        filters=[strip_filter],
+        render_kw={"maxlength": 50, "autocomplete": "off"},
+    )
+    signer_title = StringField(
+        _l("职务"), filters=[strip_filter], render_kw={"maxlength": 50, "autocomplete": "off"}
+    )
+    evidence = StringField(
+        _l("签署凭据"),
+        validators=[MarkRequired()],
+        filters=[strip_filter],
+        render_kw={"maxlength": 300, "autocomplete": "off"},
+        description=_l("例如：纸质合同编号 LC-2026-118，或电子签章验证码"),
+    )
+    checked = BooleanField(
+        _l("我已核对：采购方签署的正是上面这个哈希对应的版本"), validators=[MarkRequired()]
+    )
+    version_id = HiddenField()
+    content_sha256 = HiddenField()
+
+
+def _buyer_forms(
+    agreement: Agreement, failed: tuple[int, BuyerSignatureForm] | None = None
+) -> list[tuple[AgreementParty, AgreementVersion, BuyerSignatureForm]]:
+    """For staff: each buyer party that has not yet signed the version awaiting signatures."""
+    pending = agreement.pending_version
+    if not current_user.is_staff or pending is None or pending.status != VersionStatus.PROPOSED:
+        return []
+    decided = {signature.party_id for signature in pending.signatures}
+    found = []
+    for party in agreement.parties:
+        if party.role != "buyer" or not party.signatory or party.id in decided:
+            continue
+        if failed is not None and failed[0] == party.id:
+            form = failed[1]
+        else:
+            form = BuyerSignatureForm(formdata=None, prefix=f"buyer{party.id}")
+        form.version_id.data = str(pending.id)
+        form.content_sha256.data = pending.content_sha256
+        found.append((party, pending, form))
+    return found
+
+
+@bp.post("/agreements/<int:agreement_id>/parties/<int:party_id>/recorded-signature")
+@staff_required
+def record_buyer_signature(agreement_id: int, party_id: int) -> Any:
+    agreement = agreement_for(agreement_id)
+    party = db.session.get(AgreementParty, party_id)
+    if party is None or party.agreement_id != agreement.id:
+        raise NotFound.on("party", Msg("找不到该签约方"))
+    form = BuyerSignatureForm(prefix=f"buyer{party.id}")
+    if not form.checked.data:
+        form.checked.errors = [translate(Msg("请先核对版本哈希并勾选确认"))]
+        return _render_detail(agreement, failed_buyer=(party.id, form), status=422)
+    version_text = (form.version_id.data or "").strip()
+    with committed_or_refused() as outcome:
+        ops.record_party_signature(
+            agreement,
+            current_user,
+            ops.RecordedSignature(
+                party_id=party.id,
+                version_id=int(version_text) if version_text.isdigit() else None,
+                content_sha256=form.content_sha256.data or "",
+                signer_name=form.signer_name.data or "",
+                signer_title=form.signer_title.data or "",
+                evidence=form.evidence.data or "",
+            ),
+        )
+    if (error := outcome.error) is not None:
+        agreement = agreement_for(agreement_id)
+        populate_errors(
+            form,
+            error,
+            aliases={"version_id": "checked", "content_sha256": "checked", "party_id": "checked"},
+        )
+        form.checked.data = False
+        return _render_detail(agreement, failed_buyer=(party.id, form), status=error.status)
+    if agreement.status == AgreementStatus.ACTIVE:
+        flash_message(Msg("已登记%(party)s的签署；各方均已签署，合同已生效", party=party.display_name))
+    else:
+        flash_message(Msg("已登记%(party)s的签署，等待其他签约方签署", party=party.display_name))
     return redirect(url_for(".detail", agreement_id=agreement.id), 303)

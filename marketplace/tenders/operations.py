@@ -473,6 +473,11 @@ def update_tender(tender: Tender, actor: User | None, data: TenderInput) -> Tend
     if tender.status == TenderStatus.OPEN and utcnow() >= tender.submission_deadline:
         raise Conflict.on("submission_deadline", Msg("投标已截止，不能再修改采购项目"))
     values, problems = _cleaned_tender_values(data, tender)
+    buyer = tender.buyer
+    if (data.buyer_name is not None and data.buyer_name.strip() != buyer.name) or (
+        data.buyer_kind is not None and data.buyer_kind != buyer.kind
+    ):
+        problems["buyer_name"] = Msg("采购人不能更换；如采购人有误，请取消本项目后重新发布")
     if tender.status == TenderStatus.OPEN and values.get("allows_consortium") is False:
         live_consortia = [bid for bid in tender.bids if bid.is_live and bid.mode == rules.BidMode.CONSORTIUM]
         if live_consortia:
@@ -1040,6 +1045,8 @@ def confirm_part(bid: Bid, actor: User | None, *, now: datetime | None = None) -
     _lock(Bid, bid.id)
     participant = participant_of(bid, actor)
     assert participant is not None
+    if participant.organization_id == bid.lead_organization_id:
+        raise Conflict.on("action", Msg("牵头方提交投标即确认本方分工，无需单独确认"))
     tender = bid.tender
     _require_open_for_bids(tender, Msg("确认分工"), now)
     if bid.status not in EDITABLE_BID:
