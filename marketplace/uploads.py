@@ -21,6 +21,8 @@ from marketplace.messages import Msg
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_PDF_BYTES = 10 * 1024 * 1024
+# A request carrying one PDF document and the form around it.
+DOCUMENT_REQUEST_LIMIT = MAX_PDF_BYTES + 1024 * 1024
 IMAGE_TYPES = ("png", "jpeg", "webp")
 # Image types only: forms use it for their file inputs' `accept` attribute.
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}

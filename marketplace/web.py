@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale, gettext
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
@@ -311,3 +312,21 @@ _HTTP_MESSAGES = {
     415: Msg("请求内容类型不受支持，请使用 application/json"),
     429: Msg("操作过于频繁，请稍后再试"),
 }
+
+
+def allow_large_uploads(blueprint: Blueprint, endpoints: Iterable[str], limit: int) -> None:
+    """Raise the request size limit for the upload ``endpoints`` of ``blueprint``.
+
+    The app-wide MAX_CONTENT_LENGTH is sized for one cover image. The hook goes first among the
+    app's before_request hooks: Flask-WTF's CSRF check reads (and size-checks) the form in an
+    app-level hook that would otherwise run before any blueprint's.
+    """
+    names = frozenset(endpoints)
+
+    def raise_limit() -> None:
+        if request.endpoint in names:
+            request.max_content_length = limit
+
+    @blueprint.record_once
+    def install(state: Any) -> None:
+        state.app.before_request_funcs.setdefault(None, []).insert(0, raise_limit)

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from marketplace.accounts import operations as accounts
 from marketplace.extensions import db
@@ -1328,6 +1330,7 @@ def test_tender_endpoints_match_the_document(app: Flask, api: ApiChecker, scene:
     assert upload(api, scene, bid_id, "b").status_code == 403
     assert upload(api, scene, 999999).status_code == 404
     assert api.post(documents, token=lead, json_body={"kind": "other"}).status_code == 415
+    assert send_document(api, scene, bid_id, big_pdf(11)).status_code == 413
     assert upload(api, scene, bid_id, kind="photo").status_code == 422
     extra = upload(api, scene, bid_id, kind="other").get_json()["id"]
     assert api.delete(f"{documents}/{extra}", token=lead).status_code == 200
@@ -1523,3 +1526,43 @@ def test_tender_endpoints_match_the_document(app: Flask, api: ApiChecker, scene:
     }
     assert {path for path, _, _ in documented} == TENDER_PATHS
     assert not documented - api.seen, f"documented responses never produced: {sorted(documented - api.seen)}"
+
+
+def big_pdf(megabytes: int) -> bytes:
+    """A PDF of about ``megabytes`` MB: a long comment after the header."""
+    header = b"%PDF-1.4\n"
+    return header + b"%" + b"x" * (megabytes * 1024 * 1024) + b"\n" + PDF.removeprefix(header)
+
+
+def send_document(api: ApiChecker, scene: Scene, bid_id: int, data: bytes) -> Any:
+    # Encoded in memory: the test client would spool a large body to a file it never closes.
+    boundary, body = encode_multipart(
+        MultiDict(
+            [
+                ("kind", "proposal"),
+                ("title", "投标方案"),
+                ("file", FileStorage(io.BytesIO(data), "proposal.pdf", content_type="application/pdf")),
+            ]
+        )
+    )
+    return api.post(
+        f"/bids/{bid_id}/documents",
+        token=scene.token("a"),
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def test_bid_documents_up_to_10_mb_fit_and_larger_ones_are_refused(
+    app: Flask, api: ApiChecker, scene: Scene
+) -> None:
+    """A bid document may be a 10 MB PDF although the app-wide request limit is sized for one image:
+    the documents endpoint raises its own limit; a larger body gets 413 and nothing is stored."""
+    tender_id = open_tender(api, scene)
+    bid = new_bid(api, scene, tender_id, "a", consortium(scene))
+    big = big_pdf(9)
+    assert app.config["MAX_CONTENT_LENGTH"] < len(big) <= 10 * 1024 * 1024
+    assert done(send_document(api, scene, bid["id"], big), 201)["kind"] == "proposal"
+    assert send_document(api, scene, bid["id"], big_pdf(11)).status_code == 413
+    with app.app_context():
+        assert len(db.session.get(Bid, bid["id"]).documents) == 1

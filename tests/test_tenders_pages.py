@@ -1044,3 +1044,32 @@ def test_grade_facts_show_on_the_evaluation_screen(app: Flask, cast: Cast) -> No
     page = text(login(app, cast.staff).get(f"/staff/tenders/{cast.tender_id}/evaluation"))
     assert "法定代表人：陈某" in page and "3A" in page and "4A" in page
     assert f"投标 #{bid_id}" in page
+
+
+def test_a_9_mb_joint_agreement_fits_through_the_page(app: Flask, cast: Cast) -> None:
+    """The documents form raises the request limit (sized app-wide for one image) to a 10 MB PDF."""
+    from io import BytesIO
+
+    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.test import encode_multipart
+
+    bid_id = built_consortium(app, cast)
+    lead = login(app, cast.lead)
+    header = b"%PDF-1.4\n"
+    big = header + b"%" + b"x" * (9 * 1024 * 1024) + b"\n" + PDF.removeprefix(header)
+    assert len(big) > app.config["MAX_CONTENT_LENGTH"]
+    # Encoded in memory: the test client would spool a large body to a file it never closes.
+    boundary, body = encode_multipart(
+        MultiDict(
+            [
+                ("kind", "joint_agreement"),
+                ("title", "联合体协议（扫描件）"),
+                ("file", FileStorage(BytesIO(big), "协议.pdf", content_type="application/pdf")),
+            ]
+        )
+    )
+    response = lead.post(
+        f"/bids/{bid_id}/documents", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 303, text(response)
+    assert count(app, BidDocument) == 1

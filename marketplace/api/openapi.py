@@ -591,6 +591,7 @@ _ERROR_RESPONSES: dict[str, Schema] = {
         "used with a different request (code idempotency_key_reused)."
     },
     "UnsupportedMediaType": {"description": "The body is not application/json."},
+    "TooLarge": {"description": "The request body is larger than the endpoint accepts (a document: 10 MB)."},
     "Unprocessable": {
         "description": "Invalid fields (see error.fields), including fields that may not be set."
     },
@@ -606,6 +607,7 @@ _STATUS_RESPONSES = {
     "403": "Forbidden",
     "404": "NotFound",
     "409": "Conflict",
+    "413": "TooLarge",
     "415": "UnsupportedMediaType",
     "422": "Unprocessable",
     "429": "TooManyRequests",
@@ -2623,7 +2625,7 @@ PATHS.update(
                     "content": {"multipart/form-data": {"schema": _ref("BidDocumentUpload")}},
                 },
                 "responses": _responses(
-                    _created("BidDocument", "The stored document."), 403, 404, 409, 415, 422
+                    _created("BidDocument", "The stored document."), 403, 404, 409, 413, 415, 422
                 ),
             },
         },

@@ -46,6 +46,8 @@ from marketplace.tenders.partners import MAX_LIMIT as PARTNERS_MAX_LIMIT
 from marketplace.tenders.rules import BuyerKind
 from marketplace.tenders.states import TenderStatus
 from marketplace.timeutil import utcnow
+from marketplace.uploads import DOCUMENT_REQUEST_LIMIT
+from marketplace.web import allow_large_uploads
 
 T = TypeVar("T")
 
@@ -414,6 +416,9 @@ def transition_bid_endpoint(bid_id: int) -> Any:
     ops.bid_transition(bid, user, values["action"])
     db.session.commit()
     return _bid_response(bid)
+
+
+allow_large_uploads(bp, {"api.add_bid_document"}, DOCUMENT_REQUEST_LIMIT)
 
 
 @bp.post("/bids/<int:bid_id>/documents")

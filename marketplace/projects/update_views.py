@@ -34,26 +34,13 @@ from marketplace.projects.updates import (
     submit_report,
 )
 from marketplace.rendering import render_markdown
-from marketplace.web import translate
+from marketplace.web import allow_large_uploads, translate
 
 bp = Blueprint("project_updates", __name__)
 
-# One request may carry several files: six photos of ≤ 5 MB, or receipts for a report. The app-wide
-# MAX_CONTENT_LENGTH is sized for one cover image, so these two forms get their own limit.
+# One request may carry several files: six photos of ≤ 5 MB, or receipts for a report.
 UPLOAD_REQUEST_LIMIT = 32 * 1024 * 1024
-_LARGE_UPLOAD_ENDPOINTS = frozenset({"project_updates.new_update", "project_updates.new_report"})
-
-
-def _raise_upload_limit() -> None:
-    if request.endpoint in _LARGE_UPLOAD_ENDPOINTS:
-        request.max_content_length = UPLOAD_REQUEST_LIMIT
-
-
-@bp.record_once
-def _install_upload_limit(state: Any) -> None:
-    # First of the app's before_request hooks: Flask-WTF's CSRF check reads (and size-checks) the
-    # form in an app-level hook that would otherwise run before any blueprint's.
-    state.app.before_request_funcs.setdefault(None, []).insert(0, _raise_upload_limit)
+allow_large_uploads(bp, {"project_updates.new_update", "project_updates.new_report"}, UPLOAD_REQUEST_LIMIT)
 
 
 @bp.app_template_global("project_updates_feed")

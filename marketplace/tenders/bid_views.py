@@ -45,8 +45,13 @@ from marketplace.tenders.views import (
     tender_for,
     tender_rules,
 )
-from marketplace.uploads import MAX_PDF_BYTES, STORED_CONTENT_TYPES, is_safe_stored_name
-from marketplace.web import translate
+from marketplace.uploads import (
+    DOCUMENT_REQUEST_LIMIT,
+    MAX_PDF_BYTES,
+    STORED_CONTENT_TYPES,
+    is_safe_stored_name,
+)
+from marketplace.web import allow_large_uploads, translate
 
 SELECT_LIMIT = 1000
 
@@ -410,6 +415,9 @@ def withdraw(bid_id: int) -> Any:
 
 
 # ───────────── documents ─────────────
+
+
+allow_large_uploads(bp, {"tenders.upload_document"}, DOCUMENT_REQUEST_LIMIT)
 
 
 @bp.post("/bids/<int:bid_id>/documents")
