@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -113,3 +114,30 @@ def test_staff_counts(app: Flask, world: factories.World) -> None:
     assert '<a href="/staff/verifications">2</a>' in page
     assert "认证审核（3）" in page
     assert "项目审核（1）" in page
+
+
+def test_tender_to_dos_on_the_organization_and_staff_dashboards(app: Flask, tmp_path: Any) -> None:
+    from marketplace.tenders import operations as tenders
+    from marketplace.tenders.models import Bid
+    from marketplace.timeutil import utcnow
+    from tests.tender_support import consortium_input, make_tender, org_user
+
+    with app.app_context():
+        staff = factories.staff()
+        tender = make_tender(staff, title="鹿城区困境儿童关爱服务采购")
+        lead, partner = org_user(), org_user()
+        bid = tenders.create_bid(tender, lead, consortium_input(lead, partner))
+        db.session.commit()
+        emails = (staff.email, lead.email, partner.email)
+        bid_id, tender_id = bid.id, tender.id
+    staff_email, lead_email, partner_email = emails
+    page = dashboard(app, partner_email)
+    assert "投标待办" in page and f"/bids/{bid_id}" in page and "确认分工：鹿城区困境儿童关爱服务采购" in page
+    assert "投标待办" not in dashboard(app, lead_email)  # the lead confirms by submitting
+    assert "没有待评审的采购项目" in dashboard(app, staff_email)
+    with app.app_context():
+        bid = db.session.get(Bid, bid_id)
+        bid.tender.submission_deadline = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    page = dashboard(app, staff_email)
+    assert "待评审：鹿城区困境儿童关爱服务采购" in page and f"/staff/tenders/{tender_id}/evaluation" in page

@@ -280,3 +280,26 @@ def detail(tender_id: int) -> Any:
 
 # The bid pages and the staff pages register their routes on the same blueprint.
 from marketplace.tenders import bid_views, staff_views  # noqa: E402, F401
+
+
+@bp.app_template_global("tenders_awaiting_me")
+def tenders_awaiting_me() -> dict[str, Any]:
+    """The organization dashboard's 投标待办: bids waiting for this organization's confirmation and
+    consortium invitations it has not answered."""
+    from marketplace.tenders.partner_operations import invitations_for
+
+    user = org_member()
+    if user is None:
+        return {"bids": [], "invitations": []}
+    return {
+        "bids": ops.awaiting_my_confirmation(user),
+        "invitations": [item for item in invitations_for(user.organization_id) if item.status == "pending"],
+    }
+
+
+@bp.app_template_global("staff_tender_tasks")
+def staff_tender_tasks() -> ops.StaffTenderTasks | None:
+    """The staff dashboard's 政府购买服务待办 (None for everyone else)."""
+    if not (current_user.is_authenticated and current_user.is_staff):
+        return None
+    return ops.staff_tender_tasks()
