@@ -134,7 +134,11 @@ def test_tender_to_dos_on_the_organization_and_staff_dashboards(app: Flask, tmp_
     page = dashboard(app, partner_email)
     assert "投标待办" in page and f"/bids/{bid_id}" in page and "确认分工：鹿城区困境儿童关爱服务采购" in page
     assert "投标待办" not in dashboard(app, lead_email)  # the lead confirms by submitting
-    assert "没有待评审的采购项目" in dashboard(app, staff_email)
+    staff_page = dashboard(app, staff_email)
+    assert "没有待评审的采购项目" in staff_page
+    # The latest decisions name the tender and the bid in words, with links.
+    assert "准备投标" in staff_page and f'href="/bids/{bid_id}"' in staff_page
+    assert "发布采购项目" in staff_page and f'href="/tenders/{tender_id}"' in staff_page
     with app.app_context():
         bid = db.session.get(Bid, bid_id)
         bid.tender.submission_deadline = utcnow() - timedelta(seconds=1)

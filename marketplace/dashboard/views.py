@@ -10,9 +10,10 @@ from typing import Any
 
 from flask import Blueprint, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal, select
 
 from marketplace.accounts.models import Role, User
+from marketplace.agreements.models import Agreement
 from marketplace.audit import AuditEvent
 from marketplace.authz import login_required_any
 from marketplace.extensions import db
@@ -23,6 +24,7 @@ from marketplace.parties.models import Company, Organization
 from marketplace.parties.operations import pending_counts
 from marketplace.projects.models import Project
 from marketplace.projects.states import EDITABLE_STATUSES, STATUS_LABELS, ProjectStatus
+from marketplace.tenders.models import Bid, Tender
 
 bp = Blueprint("dashboard", __name__)
 
@@ -64,6 +66,44 @@ AUDIT_ACTION_LABELS: dict[str, Msg] = {
     "project.fund": Msg("项目筹款成功"),
     "project.fail": Msg("项目未达成目标"),
     "project.close": Msg("项目结束"),
+    "agreement.created": Msg("发起协议"),
+    "agreement.broker_set": Msg("担任协议见证方"),
+    "agreement.signer_set": Msg("指定授权签署人"),
+    "agreement.version_created": Msg("起草协议版本"),
+    "agreement.version_edited": Msg("修改协议草稿"),
+    "agreement.version_discarded": Msg("删除协议草稿"),
+    "agreement.proposed": Msg("提交协议签署"),
+    "agreement.signed": Msg("签署协议"),
+    "agreement.activated": Msg("协议生效"),
+    "agreement.changes_requested": Msg("要求修改协议"),
+    "agreement.declined": Msg("拒签协议"),
+    "agreement.terminated": Msg("终止协议"),
+    "agreement.cancelled": Msg("取消协议"),
+    "agreement.expired": Msg("协议到期"),
+    "agreement.renewed": Msg("协议自动续期"),
+    "agreement.commented": Msg("协议留言"),
+    "tender.buyer_created": Msg("登记采购人"),
+    "tender.created": Msg("创建采购项目"),
+    "tender.published": Msg("发布采购项目"),
+    "tender.updated": Msg("修改采购项目"),
+    "tender.cancelled": Msg("取消采购项目"),
+    "tender.closed": Msg("投标截止"),
+    "tender.bid_created": Msg("准备投标"),
+    "tender.bid_updated": Msg("修改投标"),
+    "tender.part_confirmed": Msg("确认投标分工"),
+    "tender.document_added": Msg("上传投标材料"),
+    "tender.document_removed": Msg("删除投标材料"),
+    "tender.bid_submitted": Msg("提交投标"),
+    "tender.bid_withdrawn": Msg("撤回投标"),
+    "tender.bid_evaluated": Msg("评审投标"),
+    "tender.awarded": Msg("确定成交"),
+    "tender.award_declined": Msg("中标人放弃签约"),
+    "tender.unsuccessful": Msg("宣布流标"),
+    "tender.subcontract_consent": Msg("登记采购人对分包的意见"),
+    "tender.subcontract_active": Msg("分包生效"),
+    "tender.partner_invited": Msg("邀请联合体伙伴"),
+    "tender.partner_invitation_accepted": Msg("接受联合体邀请"),
+    "tender.partner_invitation_declined": Msg("婉拒联合体邀请"),
 }
 
 
@@ -188,6 +228,9 @@ _SUBJECT_MODELS: dict[str, tuple[Any, Any]] = {
     "Organization": (Organization, Organization.name),
     "Company": (Company, Company.name),
     "Project": (Project, Project.title),
+    "Agreement": (Agreement, Agreement.title),
+    "Tender": (Tender, Tender.title),
+    "Bid": (Bid, literal("投标 #") + cast(Bid.id, String)),
 }
 
 
@@ -214,6 +257,12 @@ def _subject_url(kind: str, subject_id: int) -> str | None:
         return url_for("parties.company", company_id=subject_id)
     if kind == "Project":
         return url_for("projects.detail", project_id=subject_id)
+    if kind == "Agreement":
+        return url_for("agreements.detail", agreement_id=subject_id)
+    if kind == "Tender":
+        return url_for("tenders.detail", tender_id=subject_id)
+    if kind == "Bid":
+        return url_for("tenders.bid", bid_id=subject_id)
     return None
 
 
