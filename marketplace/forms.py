@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, TypeVar
 
 from flask_wtf import FlaskForm
 
 from marketplace.errors import DomainError
 from marketplace.extensions import db
+from marketplace.messages import Msg
 from marketplace.money import parse_yuan
 from marketplace.web import translate
 
@@ -54,6 +56,34 @@ class FieldReader:
         except DomainError as error:
             self.errors.update(error.fields)
             return None
+
+
+def add_error(field: Any, reason: str) -> None:
+    """Show ``reason`` (translated) under ``field``, once."""
+    text = translate(reason)
+    if text not in (field.errors or []):
+        field.errors = [*list(field.errors or []), text]
+
+
+def optional_date(text: str | None, field_name: str) -> date | None:
+    """An optional ``YYYY-MM-DD`` date, or None when left empty."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DomainError.on(field_name, Msg("日期格式应为 YYYY-MM-DD，例如 2026-01-31")) from None
+
+
+def optional_int(text: str | None, field_name: str, reason: Msg) -> int | None:
+    """An optional whole number typed with ASCII digits (at most nine), or None when left empty."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        raise DomainError.on(field_name, reason)
+    return int(value)
 
 
 def optional_yuan(text: str | None, field: str) -> int | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -35,8 +34,7 @@ from marketplace.agreements.operations import (
     VersionInput,
 )
 from marketplace.agreements.terms import Terms, Tranche
-from marketplace.errors import DomainError
-from marketplace.forms import FieldReader, optional_yuan, strip_filter
+from marketplace.forms import FieldReader, add_error, optional_date, optional_int, optional_yuan, strip_filter
 from marketplace.messages import Msg
 from marketplace.money import fen_to_yuan_input
 from marketplace.web import translate
@@ -54,25 +52,6 @@ class MarkRequired:
 
     def __call__(self, form: Any, field: Any) -> None:
         return None
-
-
-def optional_date(text: str | None, field_name: str) -> date | None:
-    value = (text or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise DomainError.on(field_name, Msg("日期格式应为 YYYY-MM-DD，例如 2026-01-31")) from None
-
-
-def optional_int(text: str | None, field_name: str, reason: Msg) -> int | None:
-    value = (text or "").strip()
-    if not value:
-        return None
-    if not value.isascii() or not value.isdigit() or len(value) > 9:
-        raise DomainError.on(field_name, reason)
-    return int(value)
 
 
 def _id(value: Any) -> int | None:
@@ -340,10 +319,6 @@ _TERM_FIELDS = {
 _PERIOD_FIELDS = {"starts_on", "ends_on", "auto_renew", "renewal_notice_days"}
 
 
-def _add(field_: Any, reason: Any) -> None:
-    field_.errors = [*list(field_.errors or []), translate(reason)]
-
-
 def place_errors(
     form: TermsForm,
     problems: dict[str, str],
@@ -365,7 +340,7 @@ def place_errors(
                 "project_id",
                 "note",
             ):
-                _add(getattr(form.tranches.entries[number].form, name), reason)
+                add_error(getattr(form.tranches.entries[number].form, name), reason)
                 continue
         elif path == "tranches":
             form.tranche_errors.append(translate(reason))
@@ -376,10 +351,10 @@ def place_errors(
             if item:
                 position = int(item.rstrip("]")) + 1 if item.rstrip("]").isdigit() else 0
                 reason = Msg("第 %(n)d 条：%(reason)s", n=position, reason=reason)
-            _add(getattr(form, target), reason)
+            add_error(getattr(form, target), reason)
             continue
         if with_period and path in _PERIOD_FIELDS:
-            _add(getattr(form, path), reason)
+            add_error(getattr(form, path), reason)
             continue
         form.form_errors.append(translate(reason))
     # The error summary at the top lists the schedule's problems too, row by row.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -29,7 +29,7 @@ from wtforms import (
 from wtforms.widgets import DateInput, TimeInput, URLInput
 
 from marketplace.errors import DomainError
-from marketplace.forms import FieldReader, optional_yuan, strip_filter
+from marketplace.forms import FieldReader, add_error, optional_date, optional_int, optional_yuan, strip_filter
 from marketplace.messages import Msg
 from marketplace.money import fen_to_yuan_input
 from marketplace.tenders import operations as ops
@@ -52,31 +52,6 @@ class MarkRequired:
 
     def __call__(self, form: Any, field: Any) -> None:
         return None
-
-
-def _add(field_: Any, reason: Any) -> None:
-    text = translate(reason)
-    if text not in (field_.errors or []):
-        field_.errors = [*list(field_.errors or []), text]
-
-
-def optional_date(text: str | None, field_name: str) -> date | None:
-    value = (text or "").strip()
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise DomainError.on(field_name, Msg("日期格式应为 YYYY-MM-DD，例如 2026-01-31")) from None
-
-
-def optional_int(text: str | None, field_name: str, reason: Msg) -> int | None:
-    value = (text or "").strip()
-    if not value:
-        return None
-    if not value.isascii() or not value.isdigit() or len(value) > 9:
-        raise DomainError.on(field_name, reason)
-    return int(value)
 
 
 def local_moment(
@@ -365,7 +340,7 @@ def place_tender_errors(form: TenderForm, problems: Mapping[str, str]) -> None:
     for path, reason in problems.items():
         target = getattr(form, TENDER_ALIASES.get(path, path), None)
         if target is not None and hasattr(target, "errors") and path not in ("csrf_token",):
-            _add(target, reason)
+            add_error(target, reason)
         else:
             form.form_errors.append(translate(reason))
 
@@ -624,7 +599,7 @@ def _place_row_error(form: BidForm, path: str, reason: str, read: BidRead, row_p
             # The lead is the bidding organization itself (no picker): shown with the meter.
             form.member_errors.append(translate(reason))
         else:
-            _add(getattr(entries[number].form, target), reason)
+            add_error(getattr(entries[number].form, target), reason)
         return True
     return False
 
@@ -641,7 +616,7 @@ def place_bid_errors(
         if path in whole:
             whole[path].append(translate(reason))
         elif path in fields:
-            _add(fields[path], reason)
+            add_error(fields[path], reason)
         elif not _place_row_error(form, path, reason, read, row_paths):
             form.form_errors.append(translate(reason))
 
