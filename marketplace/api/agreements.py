@@ -32,7 +32,7 @@ from marketplace.api.input import (
     query_integer,
     require_fields,
 )
-from marketplace.errors import DomainError, NotFound
+from marketplace.errors import DomainError, Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.messages import Msg
 
@@ -287,6 +287,8 @@ def record_agreement_signature(agreement_id: int) -> Any:
     bound to the version's hash like any other signature."""
     user = require_api_user()
     agreement = _visible_agreement(agreement_id, user)
+    if not user.is_staff:  # who before what
+        raise Forbidden.on("signer", Msg("只有团区委工作人员可以登记采购方的签署"))
     body = checked_body(SIGNATURE_FIELDS)
     require_fields(body, SIGNATURE_REQUIRED)
     signature = agreements.record_party_signature(

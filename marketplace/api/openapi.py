@@ -2569,11 +2569,12 @@ PATHS.update(
             "get": {
                 "operationId": "list_bids_endpoint",
                 "summary": "Bids of the caller's organization (lead, member or subcontractor); staff: all",
+                "description": "Company members get 403: bids are the organizations' business.",
                 "security": SIGNED_IN,
                 "parameters": [
                     _query("tender_id", {"type": "integer", "minimum": 1}, "Only on this tender.")
                 ],
-                "responses": _responses(_ok("BidList", "The bids."), 422),
+                "responses": _responses(_ok("BidList", "The bids."), 403, 422),
             },
         },
         "/bids/{bid_id}": {

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from flask import current_app, jsonify, request, url_for
 from sqlalchemy import select
 
-from marketplace.accounts.models import User
+from marketplace.accounts.models import Role, User
 from marketplace.api import bp, serializers
 from marketplace.api.auth import api_login_required, current_api_user, require_api_user
 from marketplace.api.input import (
@@ -375,6 +375,8 @@ def list_bids_endpoint() -> Any:
     tender_id = query_integer(request.args, "tender_id", errors)
     if errors:
         raise DomainError(errors)
+    if not user.is_staff and user.role != Role.ORG:
+        raise Forbidden.on("bids", Msg("只有社会组织的成员和团区委工作人员可以查看投标"))
     if user.is_staff:
         query = select(Bid).order_by(Bid.id.desc())
         if tender_id is not None:
@@ -426,6 +428,9 @@ allow_large_uploads(bp, {"api.add_bid_document"}, DOCUMENT_REQUEST_LIMIT)
 def add_bid_document(bid_id: int) -> Any:
     user = require_api_user()
     bid = _visible_bid(bid_id, user)
+    # Who before what: a caller who may never upload is told so, not what the form lacks.
+    if not ops.is_lead_member(bid, user):
+        raise Forbidden.on("bid", Msg("只有牵头方的成员可以上传投标材料"))
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType(message=Msg("请以 multipart/form-data 上传材料（字段 kind、title、file）"))
     problems: dict[str, str] = {}
@@ -473,6 +478,7 @@ def remove_bid_document(bid_id: int, document_id: int) -> Any:
 def evaluate_bid_endpoint(tender_id: int) -> Any:
     user = require_api_user()
     tender = _visible_tender(tender_id, user)
+    _require_staff(user, Msg("只有团区委工作人员可以记录评审结果"))
     values, problems = _body(EVALUATION_FIELDS)
     _require(values, problems, "bid_id", Msg("请选择要评审的投标（bid_id）"))
     if "bid_id" in problems:
@@ -502,6 +508,7 @@ def tender_ranking(tender_id: int) -> Any:
 def award_tender(tender_id: int) -> Any:
     user = require_api_user()
     tender = _visible_tender(tender_id, user)
+    _require_staff(user, Msg("只有团区委工作人员可以记录成交结果"))
     values, problems = _body(AWARD_FIELDS)
     _require(values, problems, "bid_id", Msg("请选择成交的投标（bid_id）"))
     if problems:
@@ -581,6 +588,8 @@ def _lead_organization(user: User) -> Organization:
         raise DomainError(errors)
     if organization_id is None:
         organization_id = user.organization_id
+    if organization_id is None and not user.is_staff:
+        raise Forbidden.on("organization", Msg("只有该组织的成员和团区委工作人员可以查看联合体伙伴推荐"))
     if organization_id is None:
         raise DomainError.on("organization_id", Msg("请指定牵头组织（organization_id）"))
     organization = db.session.get(Organization, organization_id)
@@ -612,6 +621,8 @@ def tender_partners(tender_id: int) -> Any:
 def invite_tender_partner(tender_id: int) -> Any:
     user = require_api_user()
     tender = _visible_tender(tender_id, user)
+    if user.role != Role.ORG or user.organization_id is None:
+        raise Forbidden.on("organization", Msg("只有社会组织的成员可以邀请联合体伙伴"))
     values, problems = _body(INVITATION_FIELDS)
     _require(values, problems, "organization_id", Msg("请选择要邀请的社会组织（organization_id）"))
     if problems:

@@ -190,7 +190,8 @@ def is_lead_member(bid: Bid, user: User | None) -> bool:
 
 
 def can_view_bid(bid: Bid, user: User | None) -> bool:
-    """A bid is confidential until the award: its organizations and staff only."""
+    """A bid is its organizations' and staff's. The public learns of bids only after the deadline
+    (bid opening), through the OCDS export, and of the winner after the award."""
     return user is not None and (user.is_staff or participant_of(bid, user) is not None)
 
 

@@ -79,7 +79,8 @@ CASES = [
     Case("GET", "/bids/{tenders_bid_id}", BID_VIEWERS),
     Case("GET", "/bids/{tenders_bid_id}/edit", BID_LEAD),
     Case("POST", "/bids/{tenders_bid_id}/edit", BID_LEAD_INVALID),
-    Case("POST", "/bids/{tenders_bid_id}/confirm", BID_LEAD),
+    # A third organization's consortium names the World's organization: its members confirm.
+    Case("POST", "/bids/{tenders_confirm_bid_id}/confirm", BID_LEAD),
     # The partner has not confirmed yet: the lead is told so (422), nothing is submitted.
     Case("POST", "/bids/{tenders_bid_id}/submit", BID_LEAD_INVALID),
     Case("POST", "/bids/{tenders_bid_id}/withdraw", BID_LEAD),
@@ -217,6 +218,10 @@ def ids(world: World) -> dict[str, Any]:
     )
     draft = ops.create_tender(staff, tender_input(title="矩阵测试：草稿采购"), publish=False)
 
+    asking = ops.create_tender(staff, tender_input(title="矩阵测试：待确认分工的采购"))
+    third = org_user("矩阵测试：牵头社工机构")
+    confirm_bid = ops.create_bid(asking, third, consortium_input(third, lead))
+
     invited = ops.create_tender(staff, tender_input(title="矩阵测试：受邀的采购"))
     inviter = org_user("矩阵测试：邀请方")
     invitation = partners.invite_partner(invited, inviter, world.organization_id)
@@ -242,6 +247,7 @@ def ids(world: World) -> dict[str, Any]:
         "tenders_open_id": open_tender.id,
         "tenders_draft_id": draft.id,
         "tenders_bid_id": bid.id,
+        "tenders_confirm_bid_id": confirm_bid.id,
         "tenders_document_id": document.id,
         "tenders_partner_organization_id": partner.organization_id,
         "tenders_invited_id": invited.id,
