@@ -656,13 +656,13 @@ def test_declined_award_and_the_next_ranked_bid(ctx: Flask) -> None:
 
 
 def test_cancelled_tender(ctx: Flask) -> None:
+    """Cancelled while open: the bids were never opened and stay sealed."""
     tender = _tender(
         "cancelled",
-        closed_at=DEADLINE,
-        ended_at=DEADLINE + timedelta(days=2),
+        ended_at=DEADLINE - timedelta(days=2),
         end_reason="预算调整，采购取消",
     )
-    _bid(tender, "single", "cancelled", [Line(_org("被取消社"), 10000)])
+    _bid(tender, "single", "cancelled", [Line(_org("被取消社"), 10000)], cancelled_from="submitted")
 
     release = assert_valid(_export(tender))
 
@@ -670,7 +670,30 @@ def test_cancelled_tender(ctx: Flask) -> None:
     assert release["tender"]["status"] == "cancelled"
     assert release["bids"] == {"details": []}
     assert release["tender"]["numberOfTenderers"] == 0
-    assert release["date"] == "2026-12-12T10:00:00+08:00"
+    assert release["date"] == "2026-12-08T10:00:00+08:00"
+
+
+def test_a_tender_cancelled_during_evaluation_keeps_its_opened_bids(ctx: Flask) -> None:
+    """Cancelled after the opening: each bid stays in the record as it was when the tender was
+    cancelled; a bid that was never submitted in time does not appear."""
+    tender = _tender(
+        "cancelled",
+        closed_at=DEADLINE,
+        ended_at=DEADLINE + timedelta(days=2),
+        end_reason="预算调整，采购取消",
+    )
+    scored = _bid(tender, "single", "cancelled", [Line(_org("已评有效社"), 10000)], cancelled_from="valid")
+    refused = _bid(
+        tender, "single", "cancelled", [Line(_org("不合格社"), 10000)], cancelled_from="disqualified"
+    )
+    waiting = _bid(tender, "single", "cancelled", [Line(_org("待评审社"), 10000)], cancelled_from="submitted")
+    _bid(tender, "single", "cancelled", [Line(_org("未提交社"), 10000)], cancelled_from="draft")
+
+    release = assert_valid(_export(tender))
+
+    statuses = {item["id"]: item["status"] for item in release["bids"]["details"]}
+    assert statuses == {str(scored.id): "valid", str(refused.id): "disqualified", str(waiting.id): "pending"}
+    assert release["tender"]["numberOfTenderers"] == 3
 
 
 @pytest.mark.parametrize(

@@ -526,3 +526,16 @@ def test_the_buyer_cannot_be_changed_and_the_lead_does_not_confirm_itself(ctx: F
     bid = ops.create_bid(tender, a, consortium_input(a, b))
     with pytest.raises(Conflict):
         ops.confirm_part(bid, a)
+
+
+def test_a_cancelled_bid_remembers_what_it_was(ctx: Flask, uploads: Path) -> None:
+    """The public record (OCDS) keeps an opened bid as it was when the tender was cancelled."""
+    staff = factories.staff()
+    built = submitted_consortium(staff, uploads)
+    now = after_deadline(built.tender)
+    ops.evaluate_bid(
+        built.tender, staff, ops.EvaluationInput(bid_id=built.bid.id, result="valid", score="90"), now=now
+    )
+    ops.cancel_tender(built.tender, staff, reason="预算调整，采购取消")
+    db.session.commit()
+    assert built.bid.status == "cancelled" and built.bid.cancelled_from == "valid"

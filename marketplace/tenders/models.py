@@ -206,6 +206,9 @@ class Bid(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     invalidated_reason: Mapped[str | None] = mapped_column(String(500))
+    # What the bid was when the tender's cancellation (or the deadline, for a bid never submitted in
+    # time) cancelled it: an opened bid stays in the public record as what it was.
+    cancelled_from: Mapped[str | None] = mapped_column(String(16))
     # The evaluation's verdict (True valid, False disqualified), kept once the award moves the
     # status on: after a winner declines, the next-ranked *qualified* bid gets the award.
     qualified: Mapped[bool | None] = mapped_column(Boolean)

@@ -143,11 +143,19 @@ def build_release(tender: Tender, *, ocid_prefix: str | None = None) -> dict[str
 
 
 def published_bids(tender: Tender) -> list[Bid]:
-    """The bids the export shows: none while bids are sealed, then every bid that was submitted and
-    still stands (or was evaluated)."""
-    if tender.status in SEALED:
+    """The bids the export shows: none while bids are sealed (a tender cancelled before its deadline
+    never opened them), then every bid that was submitted and still stands or was evaluated — a
+    cancellation after the opening keeps each bid as it was."""
+    if tender.status in SEALED or (tender.status == TenderStatus.CANCELLED and tender.closed_at is None):
         return []
-    return [bid for bid in tender.bids if bid.status in BID_STATUSES]
+    return [bid for bid in tender.bids if _standing(bid) in BID_STATUSES]
+
+
+def _standing(bid: Bid) -> BidStatus:
+    """The bid's status, or for a cancelled bid the status it had when the tender was cancelled."""
+    if bid.status == BidStatus.CANCELLED and bid.cancelled_from:
+        return BidStatus(bid.cancelled_from)
+    return BidStatus(bid.status)
 
 
 # ─────────────────────────────── numbers and times ───────────────────────────────
@@ -353,7 +361,7 @@ def _bid(bid: Bid, parties: _Parties) -> dict[str, Any]:
     tenderers = [parties.add_org(member, "tenderer") for member in members]
     data: dict[str, Any] = {
         "id": str(bid.id),
-        "status": BID_STATUSES[BidStatus(bid.status)],
+        "status": BID_STATUSES[_standing(bid)],
         "description": str(bid.mode_label),
         "tenderers": tenderers,
         "value": _value(bid.price),

@@ -1032,6 +1032,8 @@ def _move_bid(bid: Bid, action: BidAction, actor: Actor) -> BidStatus:
                 action=BID_ACTION_LABELS[action],
             ),
         )
+    if target == BidStatus.CANCELLED:
+        bid.cancelled_from = bid.status
     bid.status = target.value
     bid.updated_at = utcnow()
     return target

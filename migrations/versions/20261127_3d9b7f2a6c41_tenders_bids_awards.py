@@ -101,6 +101,7 @@ def upgrade():
     sa.Column('submitted_at', sa.DateTime(), nullable=True),
     sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
     sa.Column('invalidated_reason', sa.String(length=500), nullable=True),
+    sa.Column('cancelled_from', sa.String(length=16), nullable=True),
     sa.Column('qualified', sa.Boolean(), nullable=True),
     sa.Column('score', sa.Integer(), nullable=True),
     sa.Column('evaluation_reason', sa.String(length=1000), nullable=False),
