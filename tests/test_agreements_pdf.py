@@ -266,3 +266,25 @@ def test_without_a_cjk_font_the_download_is_a_503_page_saying_so(app: Flask, cli
     assert response.status_code == 503
     assert response.mimetype == "text/html"
     assert "服务器缺少中文字体 fonts-noto-cjk，暂时无法生成 PDF" in response.get_data(as_text=True)
+
+
+def test_a_service_contract_pdf_names_the_buyer_and_every_supplier(ctx, app: Flask):
+    """The contract of a consortium's award: the buyer and each member are parties, and the
+    obligations are the buyer's and the suppliers', not a company's."""
+    from marketplace.tenders import operations as tenders
+    from tests.tender_support import after_deadline, submitted_consortium
+
+    staff = factories.staff()
+    built = submitted_consortium(staff, Path(app.config["UPLOAD_DIR"]))
+    now = after_deadline(built.tender)
+    tenders.evaluate_bid(
+        built.tender, staff, tenders.EvaluationInput(bid_id=built.bid.id, result="valid", score="90"), now=now
+    )
+    contract = tenders.award(built.tender, staff, bid_id=built.bid.id, now=now).agreement
+    assert contract is not None and contract.pending_version is not None
+    text = _text(render_version_pdf(contract, contract.pending_version))
+
+    assert "政府购买服务合同" in text and "温州市鹿城区民政局" in text
+    assert built.lead.organization.name in text and built.partner.organization.name in text
+    assert "采购人的义务" in text and "供应商的义务" in text and "企业方" not in text
+    assert "联合体各方就合同履行向采购人承担连带责任" in text

@@ -106,6 +106,15 @@ def consortium_form(cast: Cast, **overrides: str) -> dict[str, str]:
     return data
 
 
+def db_version_id(app: Flask, agreement_id: int) -> int:
+    from marketplace.agreements.models import Agreement
+
+    with app.app_context():
+        agreement = db.session.get(Agreement, agreement_id)
+        assert agreement is not None and agreement.latest_version is not None
+        return agreement.latest_version.id
+
+
 def only_bid(app: Flask) -> Bid:
     with app.app_context():
         found = db.session.scalars(select(Bid)).all()
@@ -774,6 +783,10 @@ def test_staff_evaluate_after_the_deadline_award_and_the_contract_link_works(app
     assert f'href="/agreements/{agreement_id}"' in after
     contract = staff.get(f"/agreements/{agreement_id}")
     assert contract.status_code == 200 and "政府购买服务合同" in text(contract)
+    # The contract names the buyer's and the suppliers' obligations, not a company's.
+    version_id = db_version_id(app, agreement_id)
+    document = text(staff.get(f"/agreements/{agreement_id}/versions/{version_id}"))
+    assert "采购人的义务" in document and "供应商的义务" in document and "企业一方的义务" not in document
     lead = login(app, cast.lead)
     assert f'href="/agreements/{agreement_id}"' in html(lead.get(f"/bids/{bid_id}"))
     assert lead.get(f"/agreements/{agreement_id}").status_code == 200

@@ -334,11 +334,16 @@ class _Layout:
     def terms_sections(self) -> None:
         terms = self.content.get("terms") or {}
         obligations = terms.get("obligations") or {}
-        self.heading("合作范围")
+        # A service contract's sides are the buyer and its suppliers; the stored keys stay the same.
+        service = self.content.get("type") == AgreementType.SERVICE_CONTRACT.value
+        self.heading("服务内容" if service else "合作范围")
         self.paragraph(_or_none(terms.get("scope")))
         self.heading("各方义务")
         for role in ("company", "organization"):
-            self.labelled(f"{self.party_label(role)}的义务", "")
+            side = (
+                {"company": "采购人", "organization": "供应商"}[role] if service else self.party_label(role)
+            )
+            self.labelled(f"{side}的义务", "")
             self.paragraph(_or_none(obligations.get(role)), indent=6)
         self.funding_section()
         self.heading("物资与服务支持")
