@@ -20,7 +20,7 @@ from marketplace.notifications.models import Notification
 from marketplace.parties.models import Organization
 from marketplace.tenders import operations as ops
 from marketplace.tenders.models import Bid, BidParticipant, Tender
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import end_of_local_day, to_local, utcnow
 from tests import factories
 from tests.tender_support import (
     PDF,
@@ -539,3 +539,19 @@ def test_a_cancelled_bid_remembers_what_it_was(ctx: Flask, uploads: Path) -> Non
     ops.cancel_tender(built.tender, staff, reason="预算调整，采购取消")
     db.session.commit()
     assert built.bid.status == "cancelled" and built.bid.cancelled_from == "valid"
+
+
+def test_the_contract_is_due_30_days_after_the_award(ctx: Flask, uploads: Path) -> None:
+    """政府采购法 第46条: staff see an unsigned contract as overdue from the 31st day."""
+    staff = factories.staff()
+    built = submitted_consortium(staff, uploads)
+    now = after_deadline(built.tender)
+    ops.evaluate_bid(
+        built.tender, staff, ops.EvaluationInput(bid_id=built.bid.id, result="valid", score="90"), now=now
+    )
+    award = ops.award(built.tender, staff, bid_id=built.bid.id, now=now)
+    db.session.commit()
+    due = award.signing_due_on
+    assert due == to_local(now).date() + timedelta(days=30)
+    assert not award.signing_overdue(end_of_local_day(due))
+    assert award.signing_overdue(end_of_local_day(due) + timedelta(seconds=1))

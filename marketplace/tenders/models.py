@@ -3,7 +3,7 @@ documents, consortium invitations and awards."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -33,7 +33,7 @@ from marketplace.tenders.states import (
     BidStatus,
     TenderStatus,
 )
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import local_today, utcnow
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
@@ -409,6 +409,16 @@ class TenderAward(db.Model):
     tender: Mapped[Tender] = relationship(back_populates="awards")
     bid: Mapped[Bid] = relationship()
     agreement: Mapped[Agreement | None] = relationship()
+
+    @property
+    def signing_due_on(self) -> date:
+        """The contract is signed within 30 days of the award notice (政府采购法 第46条)."""
+        return local_today(self.decided_at) + timedelta(days=rules.CONTRACT_SIGNING_DAYS)
+
+    def signing_overdue(self, now: datetime | None = None) -> bool:
+        return (
+            not self.contract_signed and self.status == "pending" and local_today(now) > self.signing_due_on
+        )
 
     @property
     def contract_signed(self) -> bool:

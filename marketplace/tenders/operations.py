@@ -60,8 +60,6 @@ REASON_MAX = 1000
 URL_MAX = 500
 REQUIRED_DOCUMENTS_MAX = 20
 DOCUMENT_TITLE_MAX = 100
-# 政府采购法 第46条: the contract is signed within 30 days of the award notice.
-CONTRACT_SIGNING_DAYS = 30
 # Fields whose change after publication alters what bidders offered against (ProZorro: a substantive
 # edit of the tender invalidates submitted bids until they are re-confirmed).
 SUBSTANTIVE_FIELDS: dict[str, Msg] = {
@@ -1510,7 +1508,7 @@ def _award_to(tender: Tender, bid: Bid, actor: User | None, now: datetime) -> Te
             "投标 #%(bid)d 中标，成交金额 %(price)s。请在 %(days)d 日内签署采购合同。",
             bid=bid.id,
             price=format_fen(bid.price),
-            days=CONTRACT_SIGNING_DAYS,
+            days=rules.CONTRACT_SIGNING_DAYS,
         ),
         f"/agreements/{contract.id}",
     )
@@ -1525,7 +1523,7 @@ def _award_to(tender: Tender, bid: Bid, actor: User | None, now: datetime) -> Te
 
 
 def _contract_input(tender: Tender, bid: Bid, now: datetime) -> agreements.ServiceContractInput:
-    starts = tender.contract_starts_on or (now.date() + timedelta(days=CONTRACT_SIGNING_DAYS))
+    starts = tender.contract_starts_on or (now.date() + timedelta(days=rules.CONTRACT_SIGNING_DAYS))
     ends = tender.contract_ends_on if tender.contract_ends_on and tender.contract_ends_on > starts else None
     ends = ends or date(starts.year + 1, starts.month, min(starts.day, 28)) - timedelta(days=1)
     members = bid.members

@@ -46,6 +46,7 @@ MAX_SUBCONTRACTORS: Final = 20
 # Far above any district service purchase, and safely inside BIGINT.
 PRICE_MAX: Final = 10**10 * 100
 GRADE_PRIORITY_RANK: Final = 3  # 3A and above get policy priority
+CONTRACT_SIGNING_DAYS: Final = 30  # 政府采购法 第46条: the contract within 30 days of the award notice
 CURRENCY: Final = "CNY"
 
 
