@@ -1457,7 +1457,7 @@ PROJECTS: list[dict] = [
         "featured": False,
         "pledges": [
             {"company": "oujiang", "amount_yuan": 25000, "days_ago": 28},
-            {"company": "mingrui", "amount_yuan": 12000, "days_ago": 19},
+            {"company": "mingrui", "amount_yuan": 9000, "days_ago": 19},
         ],
     },
     # ---- failed (未达成, all-or-nothing) -----------------------------------------------------
@@ -2242,9 +2242,9 @@ def _check() -> None:
     by_status = Counter(p["status"] for p in PROJECTS)
     assert by_status == {
         "published": 21,
-        "funded": 4,
+        "funded": 3,
         "failed": 2,
-        "closed": 2,
+        "closed": 3,
         "submitted": 4,
         "draft": 3,
         "returned": 2,
