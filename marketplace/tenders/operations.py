@@ -1401,6 +1401,12 @@ def ranking(tender: Tender) -> list[RankedBid]:
     ]
 
 
+def next_in_line(tender: Tender) -> Bid | None:
+    """The best-ranked qualified bid that has not had the award (a winner who declined is skipped)."""
+    had_it = {award.bid_id for award in tender.awards}
+    return next((item.bid for item in ranking(tender) if item.bid.id not in had_it), None)
+
+
 def review_flags(tender: Tender) -> dict[int, list[str]]:
     """What staff should look at before the award: bids sharing a legal representative (实施条例 第18条)
     and, under a priority-only grade rule, members below the stated minimum grade."""
@@ -1453,11 +1459,11 @@ def _award_to(tender: Tender, bid: Bid, actor: User | None, now: datetime) -> Te
         )
     if any(item.bid_id == bid.id for item in tender.awards):
         raise Conflict.on("bid_id", Msg("投标 #%(id)d 已获授予并放弃签约，不能再次授予", id=bid.id))
-    order = [item.bid for item in ranking(tender) if not any(a.bid_id == item.bid.id for a in tender.awards)]
-    if order and order[0].id != bid.id:
+    first = next_in_line(tender)
+    if first is not None and first.id != bid.id:
         raise Conflict.on(
             "bid_id",
-            Msg("按评审排名应授予排名第一的投标 #%(first)d", first=order[0].id),
+            Msg("按评审排名应授予排名第一的投标 #%(first)d", first=first.id),
         )
     # Award active only when eligible and qualified: an organization may have lost its verification
     # or its grade since the evaluation.
@@ -1609,10 +1615,9 @@ def decline_award(
     _move_tender(tender, TenderAction.REOPEN_AWARD)
     db.session.flush()
     audit_event(tender, "award_declined", actor, award_id=current.id, bid_id=current.bid_id, reason=reason)
-    declined = {item.bid_id for item in tender.awards}
-    following = [item.bid for item in ranking(tender) if item.bid.id not in declined]
-    if following:
-        return _award_to(tender, following[0], actor, now)
+    following = next_in_line(tender)
+    if following is not None:
+        return _award_to(tender, following, actor, now)
     _move_tender(tender, TenderAction.FAIL)
     tender.ended_at = now
     tender.end_reason = str(Msg("中标人放弃签约且无其他有效投标"))

@@ -192,12 +192,6 @@ def _reviews(tender: Tender, failed: tuple[int, EvaluationForm] | None) -> list[
     return [BidReview(bid, flags.get(bid.id, []), _evaluation_form(bid, failed)) for bid in bids]
 
 
-def _next_to_award(tender: Tender) -> int | None:
-    """The best-ranked qualified bid that was not awarded before (a winner who declined is skipped)."""
-    declined = {award.bid_id for award in tender.awards}
-    return next((item.bid.id for item in ops.ranking(tender) if item.bid.id not in declined), None)
-
-
 def _render_evaluation(
     tender: Tender,
     *,
@@ -226,13 +220,14 @@ def _render_evaluation(
     if failed_reason is not None:
         reason_forms[failed_reason[0]] = failed_reason[1]
     pending = [bid for bid in tender.bids if bid.status == BidStatus.SUBMITTED]
+    next_bid = ops.next_in_line(tender)
     return (
         render_template(
             "tenders/evaluation.html",
             tender=tender,
             reviews=_reviews(tender, failed_evaluation),
             ranking=ops.ranking(tender),
-            next_bid_id=_next_to_award(tender),
+            next_bid_id=next_bid.id if next_bid is not None else None,
             pending_count=len(pending),
             award=award,
             awarded_bid=awarded_bid,
