@@ -320,7 +320,9 @@ def test_invite_is_one_click_idempotent_and_notifies(world: World) -> None:
     invitation = finder.invite_partner(world.tender, world.lead, trusted_id, "期待再次合作")
     db.session.commit()
     assert invitation.status == "pending"
-    assert invitation.reasons == _reasons(shown)
+    # The reasons are kept as the lead saw them, as messages that read in the visitor's language.
+    assert [str(reason) for reason in invitation.reason_messages] == _reasons(shown)
+    assert all(item["msgid"] and item["code"] for item in invitation.reasons)
     assert invitation.message == "期待再次合作" and invitation.invited_by_id == world.lead.id
     again = finder.invite_partner(world.tender, world.lead, str(trusted_id))
     db.session.commit()

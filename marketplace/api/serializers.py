@@ -752,6 +752,8 @@ def partner_suggestion(item: Any) -> dict[str, Any]:
 
 
 def consortium_invitation(item: Any) -> dict[str, Any]:
+    from marketplace.web import translate
+
     return {
         "id": item.id,
         "tender_id": item.tender_id,
@@ -759,7 +761,7 @@ def consortium_invitation(item: Any) -> dict[str, Any]:
         "organization": party_ref(item.organization),
         "status": item.status,
         "message": item.message,
-        "reasons": [str(reason) for reason in item.reasons or []],
+        "reasons": [translate(reason) for reason in item.reason_messages],
         "created_at": isoformat_local(item.created_at),
         "responded_at": isoformat_local(item.responded_at),
     }

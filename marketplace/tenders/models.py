@@ -365,8 +365,9 @@ class ConsortiumInvitation(db.Model):
     lead_organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    # Why the finder suggested the partner, kept as shown to the lead.
-    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Why the finder suggested the partner, as shown to the lead: each a message id with its
+    # parameters (so it reads in the visitor's language), see ``reason_messages``.
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     message: Mapped[str] = mapped_column(String(500), default="")
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -375,6 +376,21 @@ class ConsortiumInvitation(db.Model):
     tender: Mapped[Tender] = relationship()
     lead_organization: Mapped[Organization] = relationship(foreign_keys=[lead_organization_id])
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
+
+    @staticmethod
+    def stored_reason(code: str, text: Msg) -> dict[str, Any]:
+        params = {
+            name: value if isinstance(value, int) else str(value) for name, value in text.params.items()
+        }
+        return {"code": code, "msgid": text.msgid, "params": params}
+
+    @property
+    def reason_messages(self) -> list[str]:
+        """The stored reasons as messages the page translates (plain text kept from older rows)."""
+        return [
+            Msg(item["msgid"], **item.get("params", {})) if isinstance(item, dict) else str(item)
+            for item in self.reasons or []
+        ]
 
 
 class TenderAward(db.Model):

@@ -395,7 +395,9 @@ def invite_partner(
         lead_organization_id=lead.id,
         organization_id=organization.id,
         status="pending",
-        reasons=[str(reason.text) for reason in suggestion.reasons],
+        reasons=[
+            ConsortiumInvitation.stored_reason(reason.code, reason.text) for reason in suggestion.reasons
+        ],
         message=message,
         invited_by_id=lead_user.id,
         created_at=now,
