@@ -142,6 +142,16 @@ def _lock(model: type, row_id: int) -> None:
     db.session.expire_all()
 
 
+def _required_reason(text: str | None, prompt: Msg) -> str:
+    """A reason staff must give (cancellation, a declined award, an unsuccessful tender)."""
+    reason = (text or "").strip()
+    if not reason:
+        raise DomainError.on("reason", prompt)
+    if len(reason) > REASON_MAX:
+        raise DomainError.on("reason", Msg("原因不能超过 %(n)d 个字", n=REASON_MAX))
+    return reason
+
+
 def _problems(violations: Sequence[rules.Violation]) -> dict[str, str]:
     found: dict[str, str] = {}
     for path, reason in violations:
@@ -533,11 +543,7 @@ def cancel_tender(tender: Tender, actor: User | None, *, reason: str) -> Tender:
     """Any open state → cancelled, with a reason; every live bid is cancelled with it."""
     _require_staff(actor, Msg("只有团区委工作人员可以取消采购项目"))
     _lock(Tender, tender.id)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError.on("reason", Msg("请填写取消原因"))
-    if len(reason) > REASON_MAX:
-        raise DomainError.on("reason", Msg("原因不能超过 %(n)d 个字", n=REASON_MAX))
+    reason = _required_reason(reason, Msg("请填写取消原因"))
     if tender.current_award is not None and tender.current_award.contract_signed:
         raise Conflict.on("tender", Msg("合同已签订，不能取消采购项目"))
     _move_tender(tender, TenderAction.CANCEL)
@@ -1592,11 +1598,7 @@ def decline_award(
     now = now or utcnow()
     _require_staff(actor, Msg("只有团区委工作人员可以记录中标人放弃签约"))
     _lock(Tender, tender.id)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError.on("reason", Msg("请填写中标人放弃签约的原因"))
-    if len(reason) > REASON_MAX:
-        raise DomainError.on("reason", Msg("原因不能超过 %(n)d 个字", n=REASON_MAX))
+    reason = _required_reason(reason, Msg("请填写中标人放弃签约的原因"))
     current = tender.current_award
     if current is None or tender.status != TenderStatus.AWARDED:
         raise Conflict.on("award", Msg("该采购项目没有待签约的成交结果"))
@@ -1634,12 +1636,10 @@ def declare_unsuccessful(
     _require_staff(actor, Msg("只有团区委工作人员可以宣布流标"))
     _lock(Tender, tender.id)
     _require_evaluating(tender, now)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError.on("reason", Msg("请填写流标原因"))
+    reason = _required_reason(reason, Msg("请填写流标原因"))
     _move_tender(tender, TenderAction.FAIL)
     tender.ended_at = now
-    tender.end_reason = reason[:REASON_MAX]
+    tender.end_reason = reason
     for bid in tender.bids:
         if bid.status == BidStatus.VALID:
             _move_bid(bid, BidAction.LOSE, Actor.SYSTEM)
