@@ -135,6 +135,17 @@ def acting_for_label(user: Any) -> str | None:
     return None
 
 
+def record_by(actor: Any, action: str, *, subject: Any, payload: dict[str, Any]) -> AuditEvent:
+    """An event by ``actor`` (a user, or None for the system's jobs), naming the party acted for."""
+    return record(
+        action,
+        actor_id=actor.id if actor is not None else None,
+        acting_for=acting_for_label(actor) if actor is not None else "system",
+        subject=subject,
+        payload=payload,
+    )
+
+
 _VERIFY_PAGE = 1000
 _LINK_BROKEN = "它记录的上一条哈希与上一条事件不符（有事件被删除、插入或改动）"
 _CONTENT_CHANGED = "它的内容与其哈希不符（内容被改动）"

@@ -129,13 +129,7 @@ def _request_details() -> tuple[str | None, str | None]:
 
 
 def _audit(agreement: Agreement, action: str, actor: User | None, **payload: Any) -> None:
-    audit.record(
-        f"agreement.{action}",
-        actor_id=actor.id if actor is not None else None,
-        acting_for=audit.acting_for_label(actor) if actor is not None else "system",
-        subject=agreement,
-        payload=payload,
-    )
+    audit.record_by(actor, f"agreement.{action}", subject=agreement, payload=payload)
 
 
 def _lock(agreement: Agreement) -> None:

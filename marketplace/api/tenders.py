@@ -621,8 +621,7 @@ def tender_partners(tender_id: int) -> Any:
 def invite_tender_partner(tender_id: int) -> Any:
     user = require_api_user()
     tender = _visible_tender(tender_id, user)
-    if user.role != Role.ORG or user.organization_id is None:
-        raise Forbidden.on("organization", Msg("只有社会组织的成员可以邀请联合体伙伴"))
+    ops.member_organization(user, Msg("只有社会组织的成员可以邀请联合体伙伴"))  # who before what
     values, problems = _body(INVITATION_FIELDS)
     _require(values, problems, "organization_id", Msg("请选择要邀请的社会组织（organization_id）"))
     if problems:

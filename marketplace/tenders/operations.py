@@ -95,13 +95,7 @@ def _require_staff(actor: User | None, reason: Msg) -> User:
 
 def audit_event(subject: Any, action: str, actor: User | None, **payload: Any) -> None:
     """A ``tender.<action>`` audit event naming the actor and the party acted for."""
-    audit.record(
-        f"tender.{action}",
-        actor_id=actor.id if actor is not None else None,
-        acting_for=audit.acting_for_label(actor) if actor is not None else "system",
-        subject=subject,
-        payload=payload,
-    )
+    audit.record_by(actor, f"tender.{action}", subject=subject, payload=payload)
 
 
 def _notify(users: Sequence[User], title: Msg, body: Msg, link: str) -> int:
@@ -819,9 +813,10 @@ def _require_open_for_bids(tender: Tender, verb: Msg, now: datetime) -> None:
         )
 
 
-def _lead_organization(actor: User | None, verb: Msg) -> Organization:
+def member_organization(actor: User | None, refusal: Msg) -> Organization:
+    """The organization ``actor`` is a member of; ``refusal`` (403) for anyone else."""
     if actor is None or actor.role != Role.ORG or actor.organization is None:
-        raise Forbidden.on("organization", Msg("只有社会组织的成员可以%(verb)s", verb=verb))
+        raise Forbidden.on("organization", refusal)
     return actor.organization
 
 
@@ -866,7 +861,7 @@ def create_bid(tender: Tender, actor: User | None, data: BidInput, *, now: datet
     """The lead organization's member prepares a bid (status draft); every member and subcontractor
     is asked to confirm its part."""
     now = now or utcnow()
-    lead = _lead_organization(actor, Msg("准备投标"))
+    lead = member_organization(actor, Msg("只有社会组织的成员可以%(verb)s", verb=Msg("准备投标")))
     _lock(Tender, tender.id)
     require_tender_viewer(tender, actor)
     _require_open_for_bids(tender, Msg("准备投标"), now)

@@ -33,6 +33,7 @@ from marketplace.tenders.operations import (
     as_id,
     audit_event,
     committed_participation,
+    member_organization,
     notify_organizations,
     org_facts,
     require_tender_viewer,
@@ -73,12 +74,6 @@ def _notify_organization(organization_id: int, title: Msg, body: Msg, link: str)
 
 def _deadline_label(tender: Tender) -> str:
     return to_local(tender.submission_deadline).strftime("%Y-%m-%d %H:%M")
-
-
-def _member_organization(actor: User | None, reason: Msg) -> Organization:
-    if actor is None or actor.role != Role.ORG or actor.organization is None:
-        raise Forbidden.on("organization", reason)
-    return actor.organization
 
 
 def can_find_partners(organization: Organization, user: User | None) -> bool:
@@ -345,7 +340,7 @@ def invite_partner(
     """The lead's one click: invite an organization to bid together on this tender. A second click
     returns the same invitation. The invitation keeps the reasons the finder gave."""
     now = now or utcnow()
-    lead = _member_organization(lead_user, Msg("只有社会组织的成员可以邀请联合体伙伴"))
+    lead = member_organization(lead_user, Msg("只有社会组织的成员可以邀请联合体伙伴"))
     assert lead_user is not None
     require_tender_viewer(tender, lead_user)
     if not lead.is_verified:
