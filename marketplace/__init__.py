@@ -82,13 +82,16 @@ def _import_models() -> None:
     from marketplace import audit  # noqa: F401
     from marketplace.accounts import models as _accounts  # noqa: F401
     from marketplace.agreements import models as _agreements  # noqa: F401
+    from marketplace.evaluations import models as _evaluations  # noqa: F401
     from marketplace.matching import models as _matching  # noqa: F401
+    from marketplace.needs import models as _needs  # noqa: F401
     from marketplace.notifications import models as _notifications  # noqa: F401
     from marketplace.parties import models as _parties  # noqa: F401
     from marketplace.payments import models as _payments  # noqa: F401
     from marketplace.pledges import models as _pledges  # noqa: F401
     from marketplace.projects import models as _projects  # noqa: F401
     from marketplace.search import models as _search  # noqa: F401
+    from marketplace.supervision import models as _supervision  # noqa: F401
     from marketplace.taxonomy import models as _taxonomy  # noqa: F401
     from marketplace.tenders import models as _tenders  # noqa: F401
 
@@ -98,8 +101,11 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.agreements.views import bp as agreements_bp
     from marketplace.api import bp as api_bp
     from marketplace.dashboard.views import bp as dashboard_bp
+    from marketplace.evaluations.views import bp as evaluations_bp
+    from marketplace.evaluations.vote_views import bp as votes_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.matching.views import bp as matching_bp
+    from marketplace.needs.views import bp as needs_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.parties.views import bp as parties_bp
     from marketplace.payments.views import bp as payments_bp
@@ -107,6 +113,9 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.pledges.views import bp as pledges_bp
     from marketplace.projects.update_views import bp as project_updates_bp
     from marketplace.projects.views import bp as projects_bp
+    from marketplace.reports.export_views import bp as exports_bp
+    from marketplace.reports.views import bp as reports_bp
+    from marketplace.supervision.views import bp as supervision_bp
     from marketplace.tenders.views import bp as tenders_bp
 
     for blueprint in (
@@ -123,6 +132,12 @@ def _register_blueprints(app: Flask) -> None:
         matching_bp,
         agreements_bp,
         tenders_bp,
+        evaluations_bp,
+        votes_bp,
+        needs_bp,
+        supervision_bp,
+        reports_bp,
+        exports_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)
@@ -137,6 +152,7 @@ def _register_cli(app: Flask) -> None:
     from marketplace.payments.cli import payments_cli
     from marketplace.projects.cli import jobs_cli
     from marketplace.search.cli import search_cli
+    from marketplace.supervision import cli as _supervision_cli  # noqa: F401  (adds sample-inspections)
     from marketplace.tenders import cli as _tenders_cli  # noqa: F401  (adds the tender jobs)
 
     app.cli.add_command(users_cli)

@@ -16,13 +16,17 @@ from marketplace.api import (  # noqa: E402, F401
     accounts,
     agreements,
     auth,
+    evaluations,
     matching,
+    needs,
     openapi,
     parties,
     pledges,
     pools,
     projects,
+    stats,
     tenders,
+    votes,
 )
 
 bp.before_request(auth.load_api_user)

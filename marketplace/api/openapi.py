@@ -2792,6 +2792,18 @@ PATHS.update(
     }
 )
 
+# Later features describe their endpoints in their own modules (they import the helpers above).
+from marketplace.api import (  # noqa: E402
+    openapi_evaluations,
+    openapi_needs,
+    openapi_stats,
+    openapi_votes,
+)
+
+for _fragment in (openapi_evaluations, openapi_votes, openapi_needs, openapi_stats):
+    SCHEMAS.update(_fragment.SCHEMAS)
+    PATHS.update(_fragment.PATHS)
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {

@@ -1,0 +1,1 @@
+"""The staff dashboard (KPIs and charts) and the CSV/XLSX exports staff report from."""
