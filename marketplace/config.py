@@ -36,7 +36,10 @@ class Defaults:
     SEARCH_BATCH_SIZE = 500
     SEARCH_LOOKBACK_SECONDS = 120  # `search watch` re-applies this much recent outbox history
     SEARCH_PROCS = 1  # processes for `search reindex`
-    SEARCH_GRADE_BOOST = 0.0  # relevance × (1 + boost × grade rank) for graded organizations; 0 = off
+    # Ranking boost for graded organizations in browse and search: relevance × (1 + boost × level),
+    # level 1..5 for a still-valid A1..A5 (so 0.04 puts a 5A organization's projects 20 percent ahead);
+    # 0 turns it off. Matching weighs grade and tier in its credibility part (matching/scoring.py).
+    SEARCH_GRADE_BOOST = 0.04
     UPLOAD_DIR: str | None = None  # defaults to instance/uploads
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # one 5 MB image plus the rest of the form
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace.extensions import db
 from marketplace.messages import Msg
 from marketplace.taxonomy.models import Category, District
-from marketplace.timeutil import utcnow
+from marketplace.timeutil import local_today, utcnow
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
@@ -148,6 +148,15 @@ class Organization(PartyMixin, db.Model):
     def grade_label(self) -> str | None:
         # "A3" is stored; people say 3A.
         return f"{self.grade[1]}A" if self.grade else None
+
+    def grade_on(self, day: date) -> str | None:
+        """The grade if it is still valid on `day` (grades last five years from publication)."""
+        until = self.grade_valid_until
+        return self.grade if self.grade and until and until >= day else None
+
+    @property
+    def current_grade(self) -> str | None:
+        return self.grade_on(local_today())
 
     def __repr__(self) -> str:
         return f"<Organization {self.name}>"

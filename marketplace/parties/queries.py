@@ -60,8 +60,7 @@ def visible_party(kind: str, party_id: int, user: Any) -> Organization | Company
 
 def grade_is_current(organization: Organization, today: date | None = None) -> bool:
     """A grade counts only until its valid-until date (grades last 5 years)."""
-    until = organization.grade_valid_until
-    return bool(organization.grade and until and until >= (today or local_today()))
+    return organization.grade_on(today or local_today()) is not None
 
 
 def organizations_page(

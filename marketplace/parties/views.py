@@ -31,6 +31,7 @@ from marketplace.parties.forms import (
     district_choices,
 )
 from marketplace.parties.models import GRADES, TIER_LABELS, Company, Organization
+from marketplace.parties.policy import policy_notes
 from marketplace.timeutil import local_today
 from marketplace.web import translate
 
@@ -94,6 +95,7 @@ def _render_organization(party: Organization, grade_form: GradeForm | None = Non
             projects=queries.public_projects(party),
             is_member=queries.is_member(party, current_user),
             grade_current=queries.grade_is_current(party),
+            policy_notes=policy_notes(party.current_grade, party.tier),
             grade_form=grade_form,
             member_count=len(party.members),
         ),

@@ -891,7 +891,9 @@ class SearchIndex:
         total = matched.bit_count()
         facets = self._facets(gen, matched)
         sort = request.sort
-        if sort == "relevance" and not required:
+        if sort == "relevance" and not required and not self.grade_boost:
+            # Without words to rank by, "relevance" is newest first, or, with the grade boost on,
+            # best graded first and newest first within a grade.
             sort = "newest"
         ranked: list[tuple[float, int]] = []
         if total and start < total:
@@ -964,7 +966,8 @@ class SearchIndex:
         # Per term: disjoint (weight, bitset) levels within the match set, best first; documents
         # the term missed (optional terms, the any-term fallback) get a weight-0 level.
         term_levels: list[list[tuple[float, int]]] = []
-        constant = 0.0
+        # Browsing without words: every match scores alike, so the grade boost alone orders them.
+        constant = 0.0 if levels else 1.0
         for raw in levels:
             by_weight: dict[float, int] = {}
             for weight, mask in raw:
