@@ -62,6 +62,9 @@ class Defaults:
     STRIPE_API_BASE: str | None = None  # None = Stripe's own; tests point it at a loopback fake
     STRIPE_RECONCILE_AFTER_MINUTES = 30  # `payments reconcile` asks Stripe about older pending pledges
     MAIL_BACKEND = "log"  # "log", "memory" (tests) or "smtp" (MAIL_SERVER, MAIL_PORT, …)
+    SMS_BACKEND = "log"  # "log" (development: writes texts, codes included, to the log) or "memory" (tests)
+    VOTE_CODE_RATE_LIMIT = "10 per hour"  # per client IP: voting codes (page and API share it)
+    VOTE_RATE_LIMIT = "20 per hour"  # per client IP: ballots (page and API share it)
     MAIL_SENDER = "noreply@qingqinchou.cn"
     SITE_URL = "http://127.0.0.1:5000"  # for links in mail sent outside a request (jobs, CLI)
     HSTS = False  # turn on behind HTTPS

@@ -37,6 +37,7 @@ def test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str
         "SEARCH_AUTO_REBUILD": False,
         # Ranking tests that predate grades expect pure relevance; tests of the boost turn it on.
         "SEARCH_GRADE_BOOST": 0.0,
+        "SMS_BACKEND": "memory",
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         # Cheap hashing keeps the suite fast; production uses the argon2 defaults.
         "PASSWORD_HASH_TIME_COST": 1,

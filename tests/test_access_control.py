@@ -312,6 +312,8 @@ def _state(app: Flask) -> tuple[Any, ...]:
             _matching_state(),
             _agreement_state(),
             _tender_state(),
+            # Later features say what their routes could change in their case module's `state()`.
+            tuple(module.state() for module in feature_modules() if hasattr(module, "state")),
         )
 
 

@@ -19,6 +19,8 @@ from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.demo import content
 from marketplace.demo.agreements import load_agreements
+from marketplace.demo.needs import load_needs
+from marketplace.demo.supervision import load_supervision
 from marketplace.demo.tenders import load_tenders
 from marketplace.extensions import db
 from marketplace.matching import operations as matching
@@ -269,6 +271,10 @@ def load_demo() -> LoadReport:
     load_agreements(companies, organizations, _projects_by_key(), report)  # type: ignore[arg-type]
     db.session.flush()
     load_tenders(organizations, report)  # type: ignore[arg-type]
+    db.session.flush()
+    load_needs(report)
+    db.session.flush()
+    load_supervision(organizations, reviewer, report)  # type: ignore[arg-type]
     db.session.flush()
     return report
 

@@ -29,11 +29,13 @@ from marketplace.pledges.models import Pledge
 from marketplace.pledges.states import MONEY_HELD, PledgeStatus
 from marketplace.projects.models import FundUsageReport, Project
 from marketplace.projects.states import ProjectStatus
+from marketplace.supervision.queries import organizations_with_overdue_reports
+from marketplace.supervision.rules import REPORT_DUE_DAYS
 from marketplace.taxonomy.models import Category
-from marketplace.timeutil import local_today
+from marketplace.timeutil import local_today, utcnow
 
-# A fund-usage report is on time within this many days after a project is funded or closed.
-REPORT_DUE_DAYS = 90
+# A fund-usage report is on time within REPORT_DUE_DAYS (90) days after a project is funded or closed;
+# the constant lives with the supervision rules, which also hold overdue organizations back (below).
 # Pledges that count as "this company supports that project" (not cancelled, failed or refunded).
 SUPPORTING = frozenset({PledgeStatus.PENDING, *MONEY_HELD})
 
@@ -106,7 +108,7 @@ def _report_records(now: datetime) -> dict[int, tuple[int, int]]:
 # ─────────────────────────────── projects ───────────────────────────────
 
 
-def _project_rows(project_ids: Iterable[int] | None = None):  # type: ignore[no-untyped-def]
+def _project_rows(project_ids: Iterable[int] | None = None, now: datetime | None = None):  # type: ignore[no-untyped-def]
     query = (
         select(
             Project.id,
@@ -129,6 +131,12 @@ def _project_rows(project_ids: Iterable[int] | None = None):  # type: ignore[no-
             Project.status == ProjectStatus.PUBLISHED,
             Project.raised_amount < Project.goal_amount,
             Organization.verification_status == VerificationStatus.VERIFIED,
+            # Supervision (issue 8): "a funded project with no fund-usage report 90 days after funding
+            # drops out of recommendations until it reports". The funded project itself is no longer
+            # open, so the rule bites on its organization: while any of its funded projects owes an
+            # overdue report, none of its open projects is recommended; filing the report brings
+            # them back (at the next catalog rebuild; the re-read before showing drops them at once).
+            Project.organization_id.not_in(organizations_with_overdue_reports(now or utcnow())),
         )
     )
     if project_ids is not None:
@@ -150,7 +158,9 @@ def _terms(
     return terms
 
 
-def project_facts(project_ids: Iterable[int] | None = None) -> list[ProjectFacts]:
+def project_facts(
+    project_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> list[ProjectFacts]:
     return [
         ProjectFacts(
             id=row[0],
@@ -164,12 +174,12 @@ def project_facts(project_ids: Iterable[int] | None = None) -> list[ProjectFacts
             deadline=row[8],
             terms=_terms(row[0], row[9], row[10], row[11], row[12] or ""),
         )
-        for row in _project_rows(project_ids)
+        for row in _project_rows(project_ids, now)
     ]
 
 
 def build_catalog(now: datetime) -> Catalog:
-    return Catalog(project_facts(), organization_facts(now))
+    return Catalog(project_facts(now=now), organization_facts(now))
 
 
 def catalog(now: datetime) -> Catalog:

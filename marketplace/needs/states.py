@@ -33,8 +33,8 @@ class Urgency(StrEnum):
 
 
 URGENCY_LABELS: Final[dict[Urgency, Msg]] = {
-    Urgency.LOW: Msg("一般"),
-    Urgency.NORMAL: Msg("较急"),
+    Urgency.LOW: Msg("不急"),
+    Urgency.NORMAL: Msg("一般"),
     Urgency.HIGH: Msg("紧急"),
     Urgency.URGENT: Msg("非常紧急"),
 }

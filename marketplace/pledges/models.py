@@ -299,6 +299,8 @@ class LedgerEntry(db.Model):
             name="sign_matches_kind",
         ),
         Index("ix_ledger_entries_project_kind", "project_id", "kind"),
+        # The staff dashboard sums money by kind over a date range.
+        Index("ix_ledger_entries_kind_created", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
