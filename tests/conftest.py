@@ -17,12 +17,38 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
+from werkzeug.routing.rules import Rule
 
 from marketplace import create_app
 from marketplace.extensions import db
 from tests import factories
 
 REFERENCE_TABLES = {"categories", "districts", "alembic_version"}
+
+
+def _reuse_url_builders() -> None:
+    """Most tests build an app of their own, and werkzeug compiles two URL builder functions per
+    rule for each (Python source, ``compile``): with 200+ routes that was two thirds of
+    ``create_app`` and minutes of every test run. A builder depends only on the rule's parsed parts
+    and defaults, never on the app, so the same rule text compiles once per process."""
+    original = Rule._compile_builder
+    compiled: dict[tuple[Any, ...], Any] = {}
+
+    def compile_once(self: Rule, append_unknown: bool = True) -> Any:
+        key = (
+            tuple(self._trace),
+            tuple(sorted((name, repr(value)) for name, value in (self.defaults or {}).items())),
+            tuple(sorted((name, type(converter)) for name, converter in self._converters.items())),
+            append_unknown,
+        )
+        if key not in compiled:
+            compiled[key] = original(self, append_unknown)
+        return compiled[key]
+
+    Rule._compile_builder = compile_once  # type: ignore[method-assign]
+
+
+_reuse_url_builders()
 
 
 def test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import Role, User
 from marketplace.demo import content
 from marketplace.demo.agreements import load_agreements
+from marketplace.demo.evaluations import load_evaluations
 from marketplace.demo.needs import load_needs
 from marketplace.demo.supervision import load_supervision
 from marketplace.demo.tenders import load_tenders
@@ -273,6 +274,10 @@ def load_demo() -> LoadReport:
     load_tenders(organizations, report)  # type: ignore[arg-type]
     db.session.flush()
     load_needs(report)
+    db.session.flush()
+    # After the agreements and bids (peer reviews exclude partners), before the supervision draw
+    # (it samples by grade).
+    load_evaluations(organizations, report)  # type: ignore[arg-type]
     db.session.flush()
     load_supervision(organizations, reviewer, report)  # type: ignore[arg-type]
     db.session.flush()

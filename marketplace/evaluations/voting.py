@@ -211,6 +211,9 @@ def _check_code(evaluation_round: EvaluationRound, digest: str, code: str, now: 
         expires_at=latest.expires_at, used_at=latest.used_at, attempts=latest.attempts, now=now
     )
     if state == CodeState.USED:
+        # Used by a ballot that committed after this request's first look: that ballot is the vote.
+        if has_voted(evaluation_round, digest):
+            raise AlreadyVoted(message=ALREADY_VOTED)
         raise DomainError.on("code", CODE_EXPIRED)
     if state == CodeState.VOID:
         raise DomainError.on("code", CODE_VOID)

@@ -31,7 +31,7 @@ from marketplace.parties.forms import (
     district_choices,
 )
 from marketplace.parties.models import GRADES, TIER_LABELS, Company, Organization
-from marketplace.parties.policy import policy_notes
+from marketplace.parties.policy import POLICY_SUMMARY, policy_notes
 from marketplace.timeutil import local_today
 from marketplace.web import translate
 
@@ -76,6 +76,7 @@ def organizations() -> Any:
         area_options=category_choices(),
         district_options=district_choices(),
         today=local_today(),
+        policy_summary=POLICY_SUMMARY,
     )
 
 
