@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from enum import StrEnum
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -32,3 +35,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def sql_values(enum: Iterable[StrEnum]) -> str:
+    """``'a', 'b'`` for a CHECK constraint's IN list over a StrEnum's values."""
+    return ", ".join(f"'{item.value}'" for item in enum)

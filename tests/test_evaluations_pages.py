@@ -39,7 +39,7 @@ def _round_form(organization_ids: list[int], **overrides: Any) -> dict[str, Any]
     return form
 
 
-def test_a_whole_round_in_the_browser(app: Flask) -> None:
+def test_a_whole_round_through_the_pages(app: Flask) -> None:
     with app.app_context():
         staff = factories.staff()
         members = [factories.org_member(name=f"页面评估社工中心{n}") for n in range(1, 4)]

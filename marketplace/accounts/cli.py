@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from marketplace.accounts import operations
 from marketplace.accounts.models import Role, User
+from marketplace.cli_errors import exit_refused
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.parties.operations import PartyInput
@@ -31,16 +30,6 @@ _OPTION_FOR_FIELD = {
     "focus_categories": "--business-area",
     "role": "--role",
 }
-
-
-def _fail(error: DomainError) -> NoReturn:
-    db.session.rollback()
-    if error.fields:
-        for field, reason in error.fields.items():
-            click.echo(f"错误 {_OPTION_FOR_FIELD.get(field, field)}：{reason}", err=True)
-    else:
-        click.echo(f"错误：{error.message}", err=True)
-    raise SystemExit(1)
 
 
 @users_cli.command("create")
@@ -88,7 +77,7 @@ def create_user(
         try:
             user = operations.sign_up(chosen, account, party, verified=True)
         except DomainError as error:
-            _fail(error)
+            exit_refused(error, _OPTION_FOR_FIELD)
         db.session.commit()
         click.echo(f"已创建{user.role_label}账号 {user.email}，所属「{party_name}」已认证。")
         return
@@ -99,7 +88,7 @@ def create_user(
     try:
         user = operations.create_staff(chosen, account)
     except DomainError as error:
-        _fail(error)
+        exit_refused(error, _OPTION_FOR_FIELD)
     db.session.commit()
     click.echo(f"已创建{user.role_label}账号 {user.email}。")
 

@@ -17,7 +17,13 @@ from sqlalchemy import func, select
 
 from marketplace.api import bp
 from marketplace.api.auth import current_api_user, is_staff, require_api_user
-from marketplace.api.input import JsonField, checked_body, field_problems, json_object
+from marketplace.api.input import (
+    JsonField,
+    checked_body,
+    field_problems,
+    json_object,
+    run_reporting_every_problem,
+)
 from marketplace.errors import DomainError, Forbidden, NotFound
 from marketplace.evaluations import grading
 from marketplace.evaluations import operations as ops
@@ -114,20 +120,6 @@ def _triple(raw: Any, names: tuple[str, ...], field: str, problems: dict[str, st
     return None if unknown or missing else tuple(raw[name] for name in names)
 
 
-def _run(problems: dict[str, str], operation: Any) -> Any:
-    """Run the operation even with type problems so one 422 names every bad field."""
-    try:
-        result = operation()
-    except DomainError as error:
-        if problems and type(error) is DomainError:
-            raise DomainError({**error.fields, **problems}) from None
-        raise
-    if problems:
-        db.session.rollback()
-        raise DomainError(dict(problems))
-    return result
-
-
 def _round(round_id: int) -> EvaluationRound:
     return queries.get_round(round_id)
 
@@ -152,7 +144,7 @@ def create_evaluation_endpoint() -> Any:
         else grading.DEFAULT_MAX_VOTES,
         quotas=_triple(values.get("quotas"), QUOTA_NAMES, "quotas", problems),
     )
-    round_ = _run(problems, lambda: ops.open_round(user, data))
+    round_ = run_reporting_every_problem(problems, lambda: ops.open_round(user, data))
     db.session.commit()
     response = jsonify(round_json(round_))
     response.status_code = 201

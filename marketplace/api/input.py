@@ -9,15 +9,16 @@ ignored, so a client that thinks it set ``status`` learns at once that it did no
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import request
 from werkzeug.exceptions import BadRequest as WerkzeugBadRequest
 
 from marketplace.errors import BadRequest, DomainError
+from marketplace.extensions import db
 from marketplace.messages import Msg
 
 NOT_ALLOWED = Msg("不允许设置该字段")
@@ -182,3 +183,22 @@ def query_integer(
         errors[name] = Msg("应为 %(min)d 到 %(max)d 之间的整数", min=minimum, max=maximum)
         return default
     return value
+
+
+T = TypeVar("T")
+
+
+def run_reporting_every_problem(problems: Mapping[str, str], operation: Callable[[], T]) -> T:
+    """Run ``operation`` even when the body had type problems, so that one 422 names every bad field:
+    the operation's violations and the API's (whose reason wins on a shared path). A refusal of
+    another kind (403, 404, 409) is about who or when, not what, and is answered as it is."""
+    try:
+        result = operation()
+    except DomainError as error:
+        if problems and type(error) is DomainError:
+            raise DomainError({**error.fields, **problems}) from None
+        raise
+    if problems:
+        db.session.rollback()
+        raise DomainError(dict(problems))
+    return result

@@ -14,10 +14,10 @@ field at once — the type problems found here and the rule violations found the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import current_app, jsonify, request, url_for
 from sqlalchemy import select
@@ -33,6 +33,7 @@ from marketplace.api.input import (
     json_object,
     parse_day,
     query_integer,
+    run_reporting_every_problem,
 )
 from marketplace.errors import DomainError, Forbidden, NotFound
 from marketplace.extensions import db
@@ -48,8 +49,6 @@ from marketplace.tenders.states import TenderStatus
 from marketplace.timeutil import utcnow
 from marketplace.uploads import DOCUMENT_REQUEST_LIMIT
 from marketplace.web import allow_large_uploads
-
-T = TypeVar("T")
 
 _FEN = Msg("金额必须是以分为单位的整数")
 _ID = Msg("应为整数编号")
@@ -147,22 +146,6 @@ def _body(fields: Mapping[str, JsonField]) -> tuple[dict[str, Any], dict[str, st
 def _require(values: Mapping[str, Any], problems: dict[str, str], name: str, reason: Msg) -> None:
     if values.get(name) is None and name not in problems:
         problems[name] = reason
-
-
-def _run(problems: Mapping[str, str], operation: Callable[[], T]) -> T:
-    """Run ``operation`` even when the body had type problems, so that one 422 names every bad field:
-    the operation's violations and the API's (whose reason wins on a shared path). A refusal of
-    another kind (403, 404, 409) is about who or when, not what, and is answered as it is."""
-    try:
-        result = operation()
-    except DomainError as error:
-        if problems and type(error) is DomainError:
-            raise DomainError({**error.fields, **problems}) from None
-        raise
-    if problems:
-        db.session.rollback()
-        raise DomainError(dict(problems))
-    return result
 
 
 def parse_moment(value: str) -> datetime | Msg:
@@ -282,7 +265,7 @@ def create_tender_endpoint() -> Any:
     user = require_api_user()
     values, problems = _body(TENDER_FIELDS)
     data = _tender_input(values, problems)
-    tender = _run(problems, lambda: ops.create_tender(user, data))
+    tender = run_reporting_every_problem(problems, lambda: ops.create_tender(user, data))
     db.session.commit()
     response = _tender_response(tender, 201)
     response.headers["Location"] = url_for("api.get_tender_endpoint", tender_id=tender.id)
@@ -324,7 +307,7 @@ def update_tender_endpoint(tender_id: int) -> Any:
     tender = _visible_tender(tender_id, user)
     values, problems = _body(TENDER_UPDATE_FIELDS)
     data = _tender_input(values, problems)
-    _run(problems, lambda: ops.update_tender(tender, user, data))
+    run_reporting_every_problem(problems, lambda: ops.update_tender(tender, user, data))
     db.session.commit()
     return _tender_response(tender)
 
@@ -335,7 +318,9 @@ def cancel_tender_endpoint(tender_id: int) -> Any:
     user = require_api_user()
     tender = _visible_tender(tender_id, user)
     values, problems = _body(REASON_FIELDS)
-    _run(problems, lambda: ops.cancel_tender(tender, user, reason=values.get("reason") or ""))
+    run_reporting_every_problem(
+        problems, lambda: ops.cancel_tender(tender, user, reason=values.get("reason") or "")
+    )
     db.session.commit()
     return _tender_response(tender)
 
@@ -360,7 +345,7 @@ def create_bid_endpoint(tender_id: int) -> Any:
     tender = _visible_tender(tender_id, user)
     values, problems = _body(BID_FIELDS)
     data = _bid_input(values, problems)
-    bid = _run(problems, lambda: ops.create_bid(tender, user, data))
+    bid = run_reporting_every_problem(problems, lambda: ops.create_bid(tender, user, data))
     db.session.commit()
     response = _bid_response(bid, 201)
     response.headers["Location"] = url_for("api.get_bid_endpoint", bid_id=bid.id)
@@ -400,7 +385,7 @@ def update_bid_endpoint(bid_id: int) -> Any:
     bid = _visible_bid(bid_id, user)
     values, problems = _body(BID_FIELDS)
     data = _bid_input(values, problems)
-    _run(problems, lambda: ops.update_bid(bid, user, data))
+    run_reporting_every_problem(problems, lambda: ops.update_bid(bid, user, data))
     db.session.commit()
     return _bid_response(bid)
 
@@ -489,7 +474,7 @@ def evaluate_bid_endpoint(tender_id: int) -> Any:
         score=values.get("score"),
         reason=values.get("reason"),
     )
-    bid = _run(problems, lambda: ops.evaluate_bid(tender, user, data))
+    bid = run_reporting_every_problem(problems, lambda: ops.evaluate_bid(tender, user, data))
     db.session.commit()
     return _bid_response(bid)
 
@@ -526,7 +511,9 @@ def decline_tender_award(tender_id: int) -> Any:
     user = require_api_user()
     tender = _visible_tender(tender_id, user)
     values, problems = _body(REASON_FIELDS)
-    award = _run(problems, lambda: ops.decline_award(tender, user, reason=values.get("reason") or ""))
+    award = run_reporting_every_problem(
+        problems, lambda: ops.decline_award(tender, user, reason=values.get("reason") or "")
+    )
     db.session.commit()
     return jsonify(
         {
@@ -542,7 +529,9 @@ def declare_tender_unsuccessful(tender_id: int) -> Any:
     user = require_api_user()
     tender = _visible_tender(tender_id, user)
     values, problems = _body(REASON_FIELDS)
-    _run(problems, lambda: ops.declare_unsuccessful(tender, user, reason=values.get("reason") or ""))
+    run_reporting_every_problem(
+        problems, lambda: ops.declare_unsuccessful(tender, user, reason=values.get("reason") or "")
+    )
     db.session.commit()
     return _tender_response(tender)
 
@@ -553,7 +542,7 @@ def consent_to_subcontract(bid_id: int, subcontract_id: int) -> Any:
     user = require_api_user()
     bid = _visible_bid(bid_id, user)
     values, problems = _body(CONSENT_FIELDS)
-    _run(
+    run_reporting_every_problem(
         problems,
         lambda: ops.record_subcontract_consent(
             bid,

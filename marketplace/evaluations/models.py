@@ -25,16 +25,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.evaluations.states import ROUND_STATUS_LABELS, RoundStatus, ScoreKind
-from marketplace.extensions import db
+from marketplace.extensions import db, sql_values
 from marketplace.messages import Msg
 from marketplace.timeutil import utcnow
 
 if TYPE_CHECKING:
     from marketplace.parties.models import Organization
-
-
-def _values(enum: Any) -> str:
-    return ", ".join(f"'{item.value}'" for item in enum)
 
 
 _SCORE_RANGE = "BETWEEN 0 AND 10000"
@@ -45,7 +41,7 @@ class EvaluationRound(db.Model):
 
     __tablename__ = "evaluation_rounds"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_values(RoundStatus)})", name="status_known"),
+        CheckConstraint(f"status IN ({sql_values(RoundStatus)})", name="status_known"),
         CheckConstraint(
             "government_weight_bp + peer_weight_bp + public_weight_bp = 10000", name="weights_sum_to_one"
         ),
@@ -160,7 +156,7 @@ class EvaluationScore(db.Model):
 
     __tablename__ = "evaluation_scores"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_values(ScoreKind)})", name="kind_known"),
+        CheckConstraint(f"kind IN ({sql_values(ScoreKind)})", name="kind_known"),
         CheckConstraint(f"score {_SCORE_RANGE}", name="score_range"),
         CheckConstraint(
             "(kind = 'government' AND scorer_organization_id IS NULL) OR "

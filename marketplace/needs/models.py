@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import db, sql_values
 from marketplace.messages import Msg
 from marketplace.needs.states import NEED_STATUS_LABELS, URGENCY_LABELS, NeedStatus, Urgency
 from marketplace.taxonomy.models import Category
@@ -20,15 +20,11 @@ if TYPE_CHECKING:
     from marketplace.projects.models import Project
 
 
-def _values(enum: Any) -> str:
-    return ", ".join(f"'{item.value}'" for item in enum)
-
-
 class CommunityNeed(db.Model):
     __tablename__ = "community_needs"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_values(NeedStatus)})", name="status_known"),
-        CheckConstraint(f"urgency IN ({_values(Urgency)})", name="urgency_known"),
+        CheckConstraint(f"status IN ({sql_values(NeedStatus)})", name="status_known"),
+        CheckConstraint(f"urgency IN ({sql_values(Urgency)})", name="urgency_known"),
         CheckConstraint("people_affected >= 0", name="people_not_negative"),
     )
 

@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
-
 import click
 
+from marketplace.cli_errors import exit_refused
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.projects.cli import _parse_now, jobs_cli
@@ -15,16 +14,6 @@ from marketplace.supervision.rules import PER_GRADE, REPORT_DUE_DAYS
 from marketplace.timeutil import to_local
 
 _OPTION_FOR_FIELD = {"quarter": "--quarter", "seed": "--seed"}
-
-
-def _fail(error: DomainError) -> NoReturn:
-    db.session.rollback()
-    if error.fields:
-        for field, reason in error.fields.items():
-            click.echo(f"错误 {_OPTION_FOR_FIELD.get(field, field)}：{reason}", err=True)
-    else:
-        click.echo(f"错误：{error.message}", err=True)
-    raise SystemExit(1)
 
 
 def _grade_label(grade: str) -> str:
@@ -66,7 +55,7 @@ def sample_inspections_command(quarter_text: str, seed: int | None, now_text: st
         draw = operations.sample_inspections(quarter_text, seed=seed, now=_parse_now(now_text))
         db.session.commit()
     except DomainError as error:
-        _fail(error)
+        exit_refused(error, _OPTION_FOR_FIELD)
     _print_draw(draw)
 
 

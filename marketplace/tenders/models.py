@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.extensions import db
+from marketplace.extensions import db, sql_values
 from marketplace.messages import Msg
 from marketplace.tenders import rules
 from marketplace.tenders.states import (
@@ -42,10 +42,6 @@ if TYPE_CHECKING:
     from marketplace.taxonomy.models import Category
 
 
-def _values(enum: Any) -> str:
-    return ", ".join(f"'{item.value}'" for item in enum)
-
-
 _LIVE = ", ".join(f"'{status.value}'" for status in sorted(LIVE_BID))
 
 
@@ -54,7 +50,7 @@ class Buyer(db.Model):
     accounts: official notices still go on the designated procurement platforms)."""
 
     __tablename__ = "buyers"
-    __table_args__ = (CheckConstraint(f"kind IN ({_values(rules.BuyerKind)})", name="kind_known"),)
+    __table_args__ = (CheckConstraint(f"kind IN ({sql_values(rules.BuyerKind)})", name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -74,9 +70,9 @@ class Buyer(db.Model):
 class Tender(db.Model):
     __tablename__ = "tenders"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_values(TenderStatus)})", name="status_known"),
-        CheckConstraint(f"method IN ({_values(rules.Method)})", name="method_known"),
-        CheckConstraint(f"grade_rule IN ({_values(rules.GradeRule)})", name="grade_rule_known"),
+        CheckConstraint(f"status IN ({sql_values(TenderStatus)})", name="status_known"),
+        CheckConstraint(f"method IN ({sql_values(rules.Method)})", name="method_known"),
+        CheckConstraint(f"grade_rule IN ({sql_values(rules.GradeRule)})", name="grade_rule_known"),
         CheckConstraint("budget > 0", name="budget_positive"),
         CheckConstraint("max_members IS NULL OR max_members >= 2", name="max_members_at_least_two"),
         CheckConstraint(
@@ -169,8 +165,8 @@ class Tender(db.Model):
 class Bid(db.Model):
     __tablename__ = "bids"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_values(BidStatus)})", name="status_known"),
-        CheckConstraint(f"mode IN ({_values(rules.BidMode)})", name="mode_known"),
+        CheckConstraint(f"status IN ({sql_values(BidStatus)})", name="status_known"),
+        CheckConstraint(f"mode IN ({sql_values(rules.BidMode)})", name="mode_known"),
         CheckConstraint("price > 0", name="price_positive"),
         CheckConstraint("currency = 'CNY'", name="currency_cny"),
         CheckConstraint("score IS NULL OR (score >= 0 AND score <= 10000)", name="score_range"),
