@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.extensions import db
 
-_PENDING_KEY = "sms_pending"
+PENDING_KEY = "sms_pending"
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def queue(to: str, body: str) -> None:
     """Send ``body`` to the mobile number ``to`` once the current transaction commits."""
     if not to:
         return
-    db.session.info.setdefault(_PENDING_KEY, []).append(Sms(to, body))
+    db.session.info.setdefault(PENDING_KEY, []).append(Sms(to, body))
 
 
 def outbox() -> list[Sms]:
@@ -50,7 +50,7 @@ def _deliver(message: Sms) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
-    pending = session.info.pop(_PENDING_KEY, None)
+    pending = session.info.pop(PENDING_KEY, None)
     if not pending:
         return
     for message in pending:
@@ -63,4 +63,4 @@ def _send_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    session.info.pop(PENDING_KEY, None)

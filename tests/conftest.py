@@ -8,6 +8,7 @@ empty tables (reference data — categories and districts — stays).
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ import psycopg
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy.engine import Engine
 from werkzeug.routing.rules import Rule
 
 from marketplace import create_app
@@ -49,6 +51,14 @@ def _reuse_url_builders() -> None:
 
 
 _reuse_url_builders()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection: Any, _record: Any) -> None:
+    """A throwaway SQLite test database need not reach the disk at every commit (thousands per run):
+    this changes durability after a power cut only, never what a transaction sees."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous = OFF")
 
 
 def test_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
@@ -137,6 +147,11 @@ def _clean_before(url: str) -> None:
         _empty_tables(url)
 
 
+def _is_superuser(connection: Any) -> bool:
+    superuser = text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    return bool(connection.execute(superuser).scalar())
+
+
 def _empty_tables(url: str) -> None:
     engine = create_engine(url)
     tables = [table for table in reversed(db.metadata.sorted_tables) if table.name not in REFERENCE_TABLES]
@@ -148,7 +163,14 @@ def _empty_tables(url: str) -> None:
                 f"(SELECT '{table.name}' FROM \"{table.name}\" LIMIT 1)" for table in tables
             )
             used = [row[0] for row in connection.execute(text(probe))]
-            if used:
+            if used and _is_superuser(connection):
+                # DELETE of a few rows is ~10x faster than TRUNCATE, which makes new files for each
+                # table and index (0.3 s a test with 70 tables). Foreign keys (some are circular)
+                # are not checked while the session acts as a replica: every used table is emptied.
+                connection.execute(text("SET LOCAL session_replication_role = replica"))
+                for name in used:
+                    connection.execute(text(f'DELETE FROM "{name}"'))
+            elif used:
                 names = ", ".join(f'"{name}"' for name in used)
                 connection.execute(text(f"TRUNCATE {names} CASCADE"))
             # Ids start at 1 again, as after TRUNCATE … RESTART IDENTITY (reference tables keep theirs).

@@ -10,15 +10,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
+from marketplace import sms
 from marketplace.accounts.models import Role, User
 from marketplace.evaluations import operations as ops
 from marketplace.evaluations import results as queries
+from marketplace.evaluations import voting
 from marketplace.evaluations.models import EvaluationRound
+from marketplace.evaluations.voting_rules import normalise_phone
 from marketplace.extensions import db
 from marketplace.parties.models import Organization
 
@@ -101,6 +105,24 @@ def _open_round(staff: User, organizations: list[Organization]) -> EvaluationRou
     return round_
 
 
+VOTERS = 40  # demo members of the public (phones 13900000001…), each choosing one to five organizations
+
+
+def _public_votes(round_: EvaluationRound, organizations: list[Organization]) -> None:
+    """Members of the public vote as a person would: ask for a code, read it off the text message
+    (the SMS adapter's queue, emptied again so that `flask demo` never sends or logs them), vote."""
+    for n in range(1, VOTERS + 1):
+        identity = normalise_phone(f"139{n:08d}")
+        voting.request_vote_code(round_, identity)
+        text = db.session.info[sms.PENDING_KEY].pop().body
+        code = re.search(r"\d{6}", text)
+        assert code is not None, text
+        # One to five choices each, spread unevenly over the first dozen organizations.
+        spread = len(organizations) // 2
+        picks = {organizations[(n * step) % (spread + step)].id for step in range(1, n % 5 + 2)}
+        voting.cast_vote(round_, identity, code.group(), sorted(picks))
+
+
 def load_evaluations(organizations: dict[str, Organization], report: Any) -> None:
     """The 2025 (published) and 2026 (open) rounds, once: any round in the database means they were
     loaded. Expects the organizations (verified, with their demo grades and tiers), their members and
@@ -118,5 +140,5 @@ def load_evaluations(organizations: dict[str, Organization], report: Any) -> Non
     )
     _published_round(staff, eligible)
     db.session.flush()
-    _open_round(staff, eligible)
+    _public_votes(_open_round(staff, eligible), eligible)
     db.session.flush()

@@ -4,21 +4,67 @@ with highlights and facets, on the browse page and through the API; odd input ne
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 
+from marketplace import create_app
+from marketplace.extensions import db
 from marketplace.search.service import get_service
+from tests import conftest
 
 
-@pytest.fixture
-def demo_app(make_app) -> Flask:
-    app = make_app()
+def _load_demo_and_index(app: Flask) -> Flask:
     runner = app.test_cli_runner()
     assert runner.invoke(args=["demo"]).exit_code == 0
     result = runner.invoke(args=["search", "reindex"])
     assert result.exit_code == 0, result.output
     return app
+
+
+_SHARED: dict[str, Any] = {}
+
+
+def _dispose_shared() -> None:
+    if "app" in _SHARED:
+        with _SHARED["app"].app_context():
+            db.session.remove()
+            db.engine.dispose()
+    _SHARED.clear()
+
+
+@pytest.fixture(scope="session")
+def shared_demo(database_url: str) -> Iterator[dict[str, Any]]:
+    yield _SHARED
+    _dispose_shared()  # its connections closed before the session drops the test database
+
+
+@pytest.fixture
+def demo_app(
+    shared_demo: dict[str, Any], database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Flask:
+    """These tests only read, so they share one demo load and one index (five seconds each
+    otherwise), loaded again only after another test emptied the tables in between."""
+    generation = conftest.DATABASE_STATE["generation"]
+    if (shared_demo.get("generation"), shared_demo.get("database")) != (generation, database_url):
+        _dispose_shared()
+        conftest._empty_tables(database_url)
+        app = create_app(conftest.test_config(database_url, tmp_path_factory.mktemp("search-demo")))
+        shared_demo.update(
+            app=_load_demo_and_index(app),
+            generation=conftest.DATABASE_STATE["generation"],
+            database=database_url,
+        )
+    conftest.mark_dirty()
+    return shared_demo["app"]
+
+
+@pytest.fixture
+def own_demo_app(make_app) -> Flask:
+    """For a test that breaks the index."""
+    return _load_demo_and_index(make_app())
 
 
 def _card_titles(html: str) -> list[str]:
@@ -84,11 +130,12 @@ def test_a_long_query_is_cut_with_a_notice(demo_app: Flask) -> None:
     assert "200" in html and 'class="alert alert-info"' in html
 
 
-def test_a_missing_index_falls_back_to_the_database(demo_app: Flask, caplog) -> None:
+def test_a_missing_index_falls_back_to_the_database(own_demo_app: Flask, caplog) -> None:
     import shutil
 
-    with demo_app.app_context():
+    with own_demo_app.app_context():
         shutil.rmtree(get_service().root)
-    html = demo_app.test_client().get("/projects", query_string={"q": "四点钟课堂"}).get_data(as_text=True)
+    page = own_demo_app.test_client().get("/projects", query_string={"q": "四点钟课堂"})
+    html = page.get_data(as_text=True)
     assert "「四点钟课堂」外来务工子女课后托管" in _card_titles(html)
     assert "answering from the database" in caplog.text
