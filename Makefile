@@ -13,7 +13,7 @@ TEST_WORKERS ?= 2
 PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PG_TEST_DB ?= qqc_test_$(shell date +%s)_$$$$
 
-.PHONY: install run test test-sqlite test-pg test-browser browser-deps lint format migrate-check demo clean translations
+.PHONY: install run serve screenshots test test-sqlite test-pg test-browser browser-deps lint format migrate-check demo clean translations
 
 install: $(STAMP) $(MO)
 
@@ -39,6 +39,20 @@ run: install
 	$(BIN)/flask demo
 	$(BIN)/flask search reindex
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## Production-style: gunicorn (deploy/gunicorn.conf.py) on MARKETPLACE_DATABASE_URL, with Redis at
+## MARKETPLACE_REDIS_URL; run `flask search watch` and the jobs beside it (see deploy/ and the README)
+serve: install
+	@test -n "$${MARKETPLACE_DATABASE_URL:-}" || echo "note: MARKETPLACE_DATABASE_URL is not set, serving the SQLite database in instance/"
+	@test -n "$${MARKETPLACE_REDIS_URL:-}" || echo "note: MARKETPLACE_REDIS_URL is not set, each worker keeps its own rate limits"
+	$(BIN)/flask db upgrade
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py 'marketplace:create_app()'
+
+## Re-takes the README's screenshots (docs/screenshots/) by running the three browser journeys
+screenshots: install browser-deps
+	MARKETPLACE_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -q -p no:cacheprovider \
+	  tests/browser/test_role_journey_organization.py tests/browser/test_role_journey_company.py \
+	  tests/browser/test_role_journey_staff.py
 
 demo: install
 	$(BIN)/flask db upgrade

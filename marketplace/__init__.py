@@ -84,6 +84,7 @@ def _import_models() -> None:
     from marketplace.agreements import models as _agreements  # noqa: F401
     from marketplace.evaluations import models as _evaluations  # noqa: F401
     from marketplace.matching import models as _matching  # noqa: F401
+    from marketplace.moderation import models as _moderation  # noqa: F401
     from marketplace.needs import models as _needs  # noqa: F401
     from marketplace.notifications import models as _notifications  # noqa: F401
     from marketplace.parties import models as _parties  # noqa: F401
@@ -103,8 +104,10 @@ def _register_blueprints(app: Flask) -> None:
     from marketplace.dashboard.views import bp as dashboard_bp
     from marketplace.evaluations.views import bp as evaluations_bp
     from marketplace.evaluations.vote_views import bp as votes_bp
+    from marketplace.health import bp as health_bp
     from marketplace.main.views import bp as main_bp
     from marketplace.matching.views import bp as matching_bp
+    from marketplace.moderation.views import bp as moderation_bp
     from marketplace.needs.views import bp as needs_bp
     from marketplace.notifications.views import bp as notifications_bp
     from marketplace.parties.views import bp as parties_bp
@@ -138,6 +141,8 @@ def _register_blueprints(app: Flask) -> None:
         supervision_bp,
         reports_bp,
         exports_bp,
+        moderation_bp,
+        health_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)
@@ -147,6 +152,7 @@ def _register_cli(app: Flask) -> None:
     from marketplace.accounts.cli import users_cli
     from marketplace.agreements import cli as _agreements_cli  # noqa: F401  (adds the agreement jobs)
     from marketplace.audit_cli import audit_cli
+    from marketplace.backup import backup_cli
     from marketplace.demo.cli import demo_command
     from marketplace.matching import cli as _matching_cli  # noqa: F401  (adds `jobs refresh-matches`)
     from marketplace.payments.cli import payments_cli
@@ -157,6 +163,7 @@ def _register_cli(app: Flask) -> None:
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(search_cli)

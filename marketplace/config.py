@@ -50,10 +50,24 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
-    # Memory storage is per worker; production sets MARKETPLACE_RATELIMIT_STORAGE_URI=redis://…
+    # Redis shared by every worker and host: rate limits use it when RATELIMIT_STORAGE_URI is left at
+    # memory:// (see ratelimit_storage_uri); marketplace.extensions.redis_client() hands it to others.
+    REDIS_URL: str | None = None
+    # Whole pages for anonymous visitors (browse, search, project pages) are reused this many seconds
+    # (marketplace/cache.py); None = 5, or 0 under TESTING; 0 turns the cache off.
+    PAGE_CACHE_SECONDS: int | None = None
+    BACKUP_DIR: str | None = None  # `flask backup create` writes here; None = instance/backups
+    REDIS_TIMEOUT_SECONDS = 0.5  # connect and read timeout: a dead Redis must not hold up a request
+    # Memory storage is per worker; production sets MARKETPLACE_REDIS_URL (or RATELIMIT_STORAGE_URI).
     RATELIMIT_STORAGE_URI = "memory://"
+    # Redis unreachable: count in this worker's memory instead (a warning is logged once per worker)
+    # and check Redis again with backoff; never turn a limiter error into a failed request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = "5 per minute"
+    LOGIN_RATE_LIMIT = "5 per minute"  # failed logins per client IP, page and API token exchange together
+    TOKEN_RATE_LIMIT = "5 per minute"  # API tokens requested per client IP, successful ones included
+    PLEDGE_RATE_LIMIT = "30 per minute"  # new pledges per signed-in user, page and API together
     PASSWORD_HASH_TIME_COST = 3
     PASSWORD_HASH_MEMORY_COST = 65536
     PROJECTS_PER_PAGE = 12
@@ -68,6 +82,8 @@ class Defaults:
     MAIL_SENDER = "noreply@qingqinchou.cn"
     SITE_URL = "http://127.0.0.1:5000"  # for links in mail sent outside a request (jobs, CLI)
     HSTS = False  # turn on behind HTTPS
+    # /healthz reports "degraded" when the oldest outbox row this host's index has not applied is older.
+    HEALTH_SEARCH_MAX_LAG_SECONDS = 120
     # The CJK font agreement PDFs are set in: one path, or paths tried in order. In a collection
     # (.ttc) the Simplified Chinese face is chosen by name; a "-Bold" sibling file sets the headings.
     # Debian's fonts-noto-cjk first (`make browser-deps` installs it), then the WenQuanYi packages.
@@ -102,6 +118,7 @@ def environment_overrides(environ: dict[str, str] | None = None) -> dict[str, An
             "STRIPE_WEBHOOK_SECRET",
             "STRIPE_API_BASE",
             "RATELIMIT_STORAGE_URI",
+            "REDIS_URL",
             "MAIL_PASSWORD",
         }:
             overrides[key] = raw  # secrets and URLs stay strings even when they look like JSON
@@ -134,15 +151,48 @@ def load_or_create_secret_key(instance_path: Path) -> str:
     return key
 
 
-def engine_options(url: str, configured: dict[str, Any], *, busy_timeout: float) -> dict[str, Any]:
+# PostgreSQL: seconds to wait for a connection before the request answers 503, so an unreachable
+# server never holds a worker until gunicorn's timeout (connect_args in SQLALCHEMY_ENGINE_OPTIONS wins).
+POSTGRES_CONNECT_TIMEOUT = 5
+
+
+def engine_options(
+    url: str,
+    configured: dict[str, Any],
+    *,
+    busy_timeout: float,
+    connect_timeout: float | None = POSTGRES_CONNECT_TIMEOUT,
+) -> dict[str, Any]:
     """The engine options for `url`: on SQLite, a busy timeout so concurrent writers wait for the
-    write lock instead of failing at once. A copy: the defaults' dict is shared between apps."""
+    write lock instead of failing at once; on PostgreSQL, a connect timeout so an unreachable server
+    fails the request (503) within seconds. A copy: the defaults' dict is shared between apps."""
     options = dict(configured)
     if url.startswith("sqlite"):
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("timeout", busy_timeout)
         options["connect_args"] = connect_args
+    elif url.startswith("postgresql") and connect_timeout:
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", max(1, int(connect_timeout)))
+        options["connect_args"] = connect_args
     return options
+
+
+def ratelimit_storage_uri(config: dict[str, Any] | Any) -> str:
+    """Where Flask-Limiter counts: RATELIMIT_STORAGE_URI when set to something other than the
+    per-worker memory default, else REDIS_URL when configured, else memory."""
+    configured = config.get("RATELIMIT_STORAGE_URI") or "memory://"
+    redis_url = config.get("REDIS_URL")
+    if configured == "memory://" and redis_url:
+        return str(redis_url)
+    return str(configured)
+
+
+def redis_options(config: dict[str, Any] | Any) -> dict[str, Any]:
+    """Client options for every Redis connection the app makes: short timeouts, so an unreachable
+    Redis costs a request at most a fraction of a second before the fallback takes over."""
+    timeout = float(config.get("REDIS_TIMEOUT_SECONDS") or 0.5)
+    return {"socket_connect_timeout": timeout, "socket_timeout": timeout}
 
 
 _SQLITE_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|SAVEPOINT)\b", re.IGNORECASE)

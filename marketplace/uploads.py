@@ -9,6 +9,7 @@ as downloads (Content-Disposition: attachment), never rendered inside the site's
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -30,6 +31,21 @@ RECEIPT_CONTENT_TYPES = {**CONTENT_TYPES, "pdf": "application/pdf"}
 # Everything the store can hold, by stored extension (the uploads view serves with these).
 STORED_CONTENT_TYPES = RECEIPT_CONTENT_TYPES
 INLINE_TYPES = frozenset(IMAGE_TYPES)  # shown in the page; anything else is a download
+
+# errno values that mean "the disk (or this user's quota) is full": a retry later may succeed.
+_STORAGE_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+class StorageFull(DomainError):
+    """The upload directory's disk or quota is full: nothing was stored (no half-written file is
+    left behind) and the caller's transaction must roll back. 503, since a retry later can work."""
+
+    status = 503
+    code = "storage_full"
+    default_message = Msg(
+        "服务器存储空间已满，文件没有保存，本次提交的内容也未保存。请稍后再试，或联系团区委工作人员。"
+    )
+
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _STORED_NAME = re.compile(r"[0-9a-f]{32}\.(?:png|jpeg|webp|pdf)")
@@ -145,30 +161,41 @@ def validate_pdf(data: bytes, *, field: str = "file") -> str:
 
 def store_pdf(data: bytes, directory: Path, *, field: str = "file") -> str:
     """Validate ``data`` as a PDF document and store it; return the generated name."""
-    return store_file(data, directory, validate_pdf(data, field=field))
+    return store_file(data, directory, validate_pdf(data, field=field), field=field)
 
 
 def store_image(data: bytes, directory: Path, *, field: str = "cover_image", cover: bool = True) -> str:
     """Validate ``data`` as an image and store it; return the generated name (see store_file)."""
-    return store_file(data, directory, validate_image(data, field=field, cover=cover))
+    return store_file(data, directory, validate_image(data, field=field, cover=cover), field=field)
 
 
 def store_receipt(data: bytes, directory: Path, *, field: str = "receipt") -> str:
     """Validate ``data`` as a receipt (image or PDF) and store it; return the generated name."""
-    return store_file(data, directory, validate_receipt(data, field=field))
+    return store_file(data, directory, validate_receipt(data, field=field), field=field)
 
 
-def store_file(data: bytes, directory: Path, ext: str) -> str:
+def store_file(data: bytes, directory: Path, ext: str, *, field: str = "file") -> str:
     """Store already validated ``data`` as ``<random hex>.<ext>`` in ``directory``; return that name.
 
-    Written to a temporary file and renamed, so readers never see a half-written file and a
-    crash leaves at most a stray ``.tmp`` file, never a truncated file under a real name.
+    Written to a temporary file in the same directory, fsynced and renamed, so readers never see
+    a half-written file and a crash leaves at most a stray ``.tmp`` file, never a truncated file
+    under a real name. A full disk (ENOSPC, EDQUOT) removes the temporary file and raises
+    :class:`StorageFull` on ``field`` (503); other OS errors propagate (a 500, logged).
     """
     if ext not in STORED_CONTENT_TYPES:
         raise ValueError(f"not a stored file type: {ext!r}")
     directory = Path(directory)
+    try:
+        return _write_atomically(data, directory, f"{uuid4().hex}.{ext}")
+    except OSError as error:
+        if error.errno in _STORAGE_FULL_ERRNOS:
+            raise StorageFull.on(field, StorageFull.default_message) from error
+        raise
+
+
+def _write_atomically(data: bytes, directory: Path, name: str) -> str:
+    # Even creating the directory or the empty temporary file can hit a full disk (no inodes).
     directory.mkdir(parents=True, exist_ok=True)
-    name = f"{uuid4().hex}.{ext}"
     fd, tmp_path = tempfile.mkstemp(dir=directory, prefix=".upload-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -182,7 +209,23 @@ def store_file(data: bytes, directory: Path, ext: str) -> str:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_path)
         raise
+    _sync_directory(directory)
     return name
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable (a power cut right after could otherwise lose the new
+    name). Best effort: some filesystems refuse to open or fsync a directory."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def is_safe_stored_name(name: str) -> bool:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale, gettext
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sqlalchemy_exc
 from werkzeug.exceptions import HTTPException
 
 from marketplace.errors import DomainError
@@ -29,6 +31,21 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'self'; "
     "object-src 'none'; frame-ancestors 'none'"
 )
+# Where a card pledge's form ends up: the pledge form redirects to Stripe's hosted checkout, and
+# browsers apply form-action to every redirect that follows a form submission.
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+
+
+def content_security_policy(config: Mapping[str, Any]) -> str:
+    """The policy for this app: card payments widen form-action to Stripe's checkout origin (or, when
+    STRIPE_API_BASE points the client elsewhere — the tests' loopback fake — to that origin)."""
+    if not config.get("STRIPE_SECRET_KEY"):
+        return CONTENT_SECURITY_POLICY
+    checkout = STRIPE_CHECKOUT_ORIGIN
+    if config.get("STRIPE_API_BASE"):
+        parts = urlsplit(config["STRIPE_API_BASE"])
+        checkout = f"{parts.scheme}://{parts.netloc}"
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {checkout}")
 
 
 def select_locale() -> str:
@@ -134,7 +151,9 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     login_manager.unauthorized_handler(_unauthorized)
 
-    app.before_request(_assign_request_id)
+    # First of all hooks, so a response another hook ends early (CSRF's 400, a rate limit's 429)
+    # still carries its request id.
+    app.before_request_funcs.setdefault(None, []).insert(0, _assign_request_id)
     app.after_request(_security_headers)
     _register_template_helpers(app)
     _register_error_handlers(app)
@@ -170,7 +189,7 @@ def _assign_request_id() -> None:
 
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
@@ -278,6 +297,13 @@ def _register_error_handlers(app: Flask) -> None:
                 response.headers[name] = value
         return response
 
+    @app.errorhandler(sqlalchemy_exc.DBAPIError)
+    @app.errorhandler(sqlalchemy_exc.TimeoutError)
+    def _database_error(error: Exception) -> Any:
+        if not is_database_outage(error):
+            return _unexpected(error)
+        return database_unavailable(error)
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Any:
         from marketplace.extensions import db
@@ -288,6 +314,46 @@ def _register_error_handlers(app: Flask) -> None:
         if is_api_request():
             return json_error(500, "internal_error", message)
         return render_template("errors/500.html", message=translate(message)), 500
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """The database cannot be reached or dropped the connection (PostgreSQL restarting, a network
+    cut, the pool exhausted, SQLite locked): a retry later will work, so the answer is 503, not 500."""
+    if isinstance(error, sqlalchemy_exc.DBAPIError):
+        return bool(error.connection_invalidated) or isinstance(
+            error, sqlalchemy_exc.OperationalError | sqlalchemy_exc.InterfaceError
+        )
+    return isinstance(error, sqlalchemy_exc.TimeoutError)
+
+
+# Seconds a client is asked to wait before retrying while the database is unavailable.
+DATABASE_RETRY_AFTER = 5
+
+
+def database_unavailable(error: BaseException) -> Response:
+    """503 for a request the database failed: the session rolled back (its connection is returned to
+    the pool, which pings it before reuse) and the visitor shown as signed out on the error page (the
+    user row cannot be read now). The next request gets a fresh connection, so no restart is needed."""
+    from marketplace.extensions import db, login_manager
+
+    db.discard_session()  # rolls back; a connection the server dropped is discarded, not reused
+    # The page must render without the database: current_user would load (or refresh) the user row.
+    g._login_user = login_manager.anonymous_user()
+    first_line = str(getattr(error, "orig", None) or error).strip().splitlines()[:1]
+    log.warning(
+        "database unavailable (request id %s): %s: %s",
+        getattr(g, "request_id", "-"),
+        type(error).__name__,
+        first_line[0] if first_line else "",
+    )
+    message = Msg("数据库暂时无法连接，请稍后刷新重试。")
+    if is_api_request():
+        response = json_error(503, "database_unavailable", message)
+    else:
+        response = _error_page(503, message)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 _HTTP_CODES = {

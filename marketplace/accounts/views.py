@@ -52,8 +52,17 @@ def _failed_login(response: Any) -> bool:
     return response.status_code != 302
 
 
+# The page and the API's token exchange (api/accounts.py) share one budget of failed attempts.
+LOGIN_LIMIT_SCOPE = "login"
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_failed_login)
+@limiter.shared_limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    LOGIN_LIMIT_SCOPE,
+    methods=["POST"],
+    deduct_when=_failed_login,
+)
 def login() -> Any:
     target = safe_next(request.args.get("next"))
     if current_user.is_authenticated and request.method == "GET":

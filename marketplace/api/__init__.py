@@ -18,6 +18,7 @@ from marketplace.api import (  # noqa: E402, F401
     auth,
     evaluations,
     matching,
+    moderation,
     needs,
     openapi,
     parties,

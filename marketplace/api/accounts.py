@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, current_app, g, jsonify
 
 from marketplace.accounts.operations import authenticate, issue_api_token, revoke_api_token
+from marketplace.accounts.views import LOGIN_LIMIT_SCOPE
 from marketplace.api import bp
 from marketplace.api.auth import api_login_required, require_api_user
 from marketplace.api.input import JsonField, checked_body
@@ -24,7 +25,12 @@ WRONG_CREDENTIALS = Msg("邮箱或密码不正确")
 
 
 @bp.post("/tokens")
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
+@limiter.limit(lambda: current_app.config["TOKEN_RATE_LIMIT"])
+@limiter.shared_limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    LOGIN_LIMIT_SCOPE,
+    deduct_when=lambda response: response.status_code == 401,
+)
 def create_token() -> Any:
     body = checked_body(TOKEN_FIELDS)
     missing = {

@@ -828,7 +828,8 @@ PATHS.update(
                 "project the caller may not see (e.g. a draft); 409 for a project that is not raising funds "
                 "(submitted, funded, failed, closed, cancelled, past its deadline) or has no receiving "
                 "entity yet; 422 for invalid fields, e.g. an amount that is not an integer from 100 to "
-                "1000000000, or `card` when online payment is not configured.",
+                "1000000000, or `card` when online payment is not configured; 429 past `PLEDGE_RATE_LIMIT` "
+                "new pledges a minute per user (default 30, shared with the pledge page).",
                 "security": SIGNED_IN,
                 "parameters": [_IDEMPOTENCY_PARAMETER],
                 "requestBody": _body("PledgeCreate"),
@@ -846,6 +847,7 @@ PATHS.update(
                     409,
                     415,
                     422,
+                    429,
                     502,
                 ),
             },
@@ -2795,12 +2797,13 @@ PATHS.update(
 # Later features describe their endpoints in their own modules (they import the helpers above).
 from marketplace.api import (  # noqa: E402
     openapi_evaluations,
+    openapi_moderation,
     openapi_needs,
     openapi_stats,
     openapi_votes,
 )
 
-for _fragment in (openapi_evaluations, openapi_votes, openapi_needs, openapi_stats):
+for _fragment in (openapi_evaluations, openapi_votes, openapi_needs, openapi_stats, openapi_moderation):
     SCHEMAS.update(_fragment.SCHEMAS)
     PATHS.update(_fragment.PATHS)
 

@@ -35,7 +35,7 @@ def get_organization(organization_id: int) -> Any:
     user = current_api_user()
     organization = db.session.get(Organization, organization_id)
     insider = organization is not None and (is_staff(user) or _is_member(organization, user))
-    if organization is None or not (organization.is_verified or insider):
+    if organization is None or not ((organization.is_verified and organization.hidden_at is None) or insider):
         raise NotFound.on("organization", Msg("找不到该组织"))
     return jsonify(organization_profile(organization, show_contact=insider))
 

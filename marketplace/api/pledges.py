@@ -24,7 +24,7 @@ from marketplace.api import bp, serializers
 from marketplace.api.auth import api_login_required, current_api_user, require_api_user
 from marketplace.api.input import JsonField, checked_body, require_fields
 from marketplace.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.messages import Msg
 from marketplace.payments.checkout import checkout_url_for
 from marketplace.payments.gateway import GatewayError
@@ -40,6 +40,7 @@ from marketplace.pledges.operations import (
     refund_pledge,
 )
 from marketplace.pledges.states import PledgeMethod, PledgeStatus
+from marketplace.pledges.views import PLEDGE_LIMIT_SCOPE, pledge_rate_limit, pledger_key
 from marketplace.projects.models import Project
 from marketplace.projects.operations import get_visible_project
 
@@ -150,6 +151,7 @@ def _pledge_response(pledge: Pledge, user: User, status: int = 200) -> Any:
 
 @bp.post("/projects/<int:project_id>/pledges")
 @api_login_required
+@limiter.shared_limit(pledge_rate_limit, PLEDGE_LIMIT_SCOPE, key_func=pledger_key)
 def create_pledge_endpoint(project_id: int) -> Any:
     user = require_api_user()
     project = get_visible_project(project_id, user)

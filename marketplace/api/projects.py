@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import jsonify, request, url_for
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from marketplace.accounts.models import Role, User
@@ -19,6 +19,7 @@ from marketplace.api.serializers import project_detail, project_summary
 from marketplace.errors import DomainError
 from marketplace.extensions import db
 from marketplace.messages import Msg
+from marketplace.moderation.visibility import listed_projects
 from marketplace.projects.models import Project
 from marketplace.projects.operations import (
     ProjectInput,
@@ -140,7 +141,7 @@ def visible_projects_condition(user: User | None) -> ColumnElement[bool] | None:
     organization; staff see all (None: no condition)."""
     if user is not None and user.is_staff:
         return None
-    public = Project.status.in_([status.value for status in PUBLIC_STATUSES])
+    public = and_(Project.status.in_([status.value for status in PUBLIC_STATUSES]), listed_projects())
     if user is not None and user.role == Role.ORG and user.organization_id is not None:
         return or_(public, Project.organization_id == user.organization_id)
     return public

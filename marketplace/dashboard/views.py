@@ -127,6 +127,10 @@ AUDIT_ACTION_LABELS: dict[str, Msg] = {
     "supervision.inspections_sampled": Msg("抽取季度检查对象"),
     "supervision.inspection_completed": Msg("完成抽查"),
     "report.exported": Msg("导出报表"),
+    "moderation.hide": Msg("隐藏被举报内容待审"),
+    "moderation.restore": Msg("恢复被举报内容"),
+    "moderation.dismiss": Msg("驳回举报"),
+    "moderation.action": Msg("处理举报（内容保持隐藏）"),
 }
 
 

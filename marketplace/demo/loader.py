@@ -20,6 +20,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.demo import content
 from marketplace.demo.agreements import load_agreements
 from marketplace.demo.evaluations import load_evaluations
+from marketplace.demo.moderation import load_moderation
 from marketplace.demo.needs import load_needs
 from marketplace.demo.supervision import load_supervision
 from marketplace.demo.tenders import load_tenders
@@ -280,6 +281,8 @@ def load_demo() -> LoadReport:
     load_evaluations(organizations, report)  # type: ignore[arg-type]
     db.session.flush()
     load_supervision(organizations, reviewer, report)  # type: ignore[arg-type]
+    db.session.flush()
+    load_moderation(report)
     db.session.flush()
     return report
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Final
 
 from marketplace.messages import Msg
+from marketplace.transitions import TransitionTable, follow
 
 
 class RoundStatus(StrEnum):
@@ -36,7 +37,7 @@ SCORE_KIND_LABELS: Final[dict[ScoreKind, Msg]] = {
 }
 
 # action → (from statuses, to status)
-TRANSITIONS: Final[dict[str, tuple[frozenset[RoundStatus], RoundStatus]]] = {
+TRANSITIONS: Final[TransitionTable[RoundStatus]] = {
     "close": (frozenset({RoundStatus.OPEN}), RoundStatus.CLOSED),
     "reopen": (frozenset({RoundStatus.CLOSED}), RoundStatus.OPEN),
     "publish": (frozenset({RoundStatus.OPEN, RoundStatus.CLOSED}), RoundStatus.PUBLISHED),
@@ -45,7 +46,4 @@ TRANSITIONS: Final[dict[str, tuple[frozenset[RoundStatus], RoundStatus]]] = {
 
 def next_status(status: RoundStatus | str, action: str) -> RoundStatus | None:
     """The status `action` leads to from `status`, or None when it is not allowed."""
-    allowed = TRANSITIONS.get(action)
-    if allowed is None or RoundStatus(status) not in allowed[0]:
-        return None
-    return allowed[1]
+    return follow(TRANSITIONS, RoundStatus, status, action)

@@ -131,6 +131,8 @@ def _project_rows(project_ids: Iterable[int] | None = None, now: datetime | None
             Project.status == ProjectStatus.PUBLISHED,
             Project.raised_amount < Project.goal_amount,
             Organization.verification_status == VerificationStatus.VERIFIED,
+            Project.hidden_at.is_(None),  # moderation holds (marketplace/moderation/visibility.py)
+            Organization.hidden_at.is_(None),
             # Supervision (issue 8): "a funded project with no fund-usage report 90 days after funding
             # drops out of recommendations until it reports". The funded project itself is no longer
             # open, so the rule bites on its organization: while any of its funded projects owes an

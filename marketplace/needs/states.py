@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Final
 
 from marketplace.messages import Msg
+from marketplace.transitions import TransitionTable, follow
 
 
 class NeedStatus(StrEnum):
@@ -40,7 +41,7 @@ URGENCY_LABELS: Final[dict[Urgency, Msg]] = {
 }
 
 # action → (from statuses, to status)
-TRANSITIONS: Final[dict[str, tuple[frozenset[NeedStatus], NeedStatus]]] = {
+TRANSITIONS: Final[TransitionTable[NeedStatus]] = {
     "start": (frozenset({NeedStatus.OPEN}), NeedStatus.IN_PROGRESS),
     "address": (frozenset({NeedStatus.OPEN, NeedStatus.IN_PROGRESS}), NeedStatus.ADDRESSED),
     "reopen": (frozenset({NeedStatus.ADDRESSED, NeedStatus.IN_PROGRESS}), NeedStatus.OPEN),
@@ -48,7 +49,5 @@ TRANSITIONS: Final[dict[str, tuple[frozenset[NeedStatus], NeedStatus]]] = {
 
 
 def next_status(status: NeedStatus | str, action: str) -> NeedStatus | None:
-    allowed = TRANSITIONS.get(action)
-    if allowed is None or NeedStatus(status) not in allowed[0]:
-        return None
-    return allowed[1]
+    """The status `action` leads to from `status`, or None when it is not allowed."""
+    return follow(TRANSITIONS, NeedStatus, status, action)

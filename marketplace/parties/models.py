@@ -123,6 +123,10 @@ class Organization(PartyMixin, db.Model):
     is_league_body: Mapped[bool] = mapped_column(Boolean, default=False)
     # 法定代表人: two competing bids sharing one are flagged for review (实施条例 第18条).
     legal_representative: Mapped[str] = mapped_column(String(50), default="")
+    # Moderation hold (see marketplace/moderation): set while staff keep the page and its projects
+    # from the public.
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime)
+    hidden_reason: Mapped[str | None] = mapped_column(String(500))
     # 公开募捐资格, recorded by staff: only then may the organization receive public money itself;
     # otherwise its projects raise through a partner foundation.
     public_fundraising_qualified: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -14,6 +14,7 @@ from marketplace.audit import AuditEvent
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.messages import Msg
+from marketplace.moderation.visibility import listed_organizations, listed_projects
 from marketplace.parties.models import (
     GRADES,
     Company,
@@ -45,8 +46,10 @@ def is_member(party: Organization | Company, user: Any) -> bool:
 
 
 def can_view_party(party: Organization | Company, user: Any) -> bool:
-    """Verified parties are public; pending and rejected ones only to their members and staff."""
-    return party.is_verified or is_member(party, user) or bool(getattr(user, "is_staff", False))
+    """Verified parties are public unless moderation holds them; pending, rejected and held ones only
+    to their members and staff."""
+    public = party.is_verified and getattr(party, "hidden_at", None) is None
+    return public or is_member(party, user) or bool(getattr(user, "is_staff", False))
 
 
 def visible_party(kind: str, party_id: int, user: Any) -> Organization | Company:
@@ -67,7 +70,9 @@ def organizations_page(
     *, page: int, grade: str = "", tier: str = "", area: str = "", district: str = "", query: str = ""
 ) -> Pagination:
     """Verified organizations, best graded first, with the list page's filters."""
-    statement = select(Organization).where(Organization.verification_status == VerificationStatus.VERIFIED)
+    statement = select(Organization).where(
+        Organization.verification_status == VerificationStatus.VERIFIED, listed_organizations()
+    )
     today = local_today()
     if grade in GRADE_FILTERS:
         graded = Organization.grade >= "A3" if grade == "A3+" else Organization.grade == grade
@@ -98,7 +103,11 @@ def public_project_counts(organization_ids: list[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         select(Project.organization_id, func.count())
-        .where(Project.organization_id.in_(organization_ids), Project.status.in_(list(PUBLIC_STATUSES)))
+        .where(
+            Project.organization_id.in_(organization_ids),
+            Project.status.in_(list(PUBLIC_STATUSES)),
+            listed_projects(),
+        )
         .group_by(Project.organization_id)
     ).all()
     return {organization_id: count for organization_id, count in rows}
@@ -108,7 +117,11 @@ def public_projects(organization: Organization) -> list[Project]:
     return list(
         db.session.scalars(
             select(Project)
-            .where(Project.organization_id == organization.id, Project.status.in_(list(PUBLIC_STATUSES)))
+            .where(
+                Project.organization_id == organization.id,
+                Project.status.in_(list(PUBLIC_STATUSES)),
+                Project.hidden_at.is_(None),
+            )
             .order_by(Project.published_at.desc().nulls_last(), Project.id.desc())
         )
     )

@@ -108,6 +108,8 @@ class Pledge(db.Model):
     # The code the company writes in its bank transfer's remark (附言) so staff can match it.
     reference_code: Mapped[str] = mapped_column(String(20), unique=True)
     message: Mapped[str] = mapped_column(String(200), default="")
+    # Moderation hold on the message (see marketplace/moderation): shown as "under review" publicly.
+    message_hidden_at: Mapped[datetime | None] = mapped_column(DateTime)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     in_kind_description: Mapped[str] = mapped_column(Text, default="")
     # Who receives the money, fixed when the pledge is made so receipts never change afterwards.

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
@@ -21,7 +22,7 @@ from werkzeug.routing import BuildError
 from marketplace.accounts.models import Role
 from marketplace.authz import company_required, login_required_any
 from marketplace.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound
-from marketplace.extensions import db
+from marketplace.extensions import db, limiter
 from marketplace.forms import populate_errors
 from marketplace.messages import Msg
 from marketplace.money import fen_to_yuan_input, format_fen, parse_yuan
@@ -140,6 +141,22 @@ def project_money_context(project: Project, user: Any) -> dict[str, Any]:
 
 # ───────────── pledging ─────────────
 
+# One budget per signed-in user for new pledges, shared by the pledge page and the API.
+PLEDGE_LIMIT_SCOPE = "pledge-create"
+
+
+def pledge_rate_limit() -> str:
+    return str(current_app.config.get("PLEDGE_RATE_LIMIT", "30 per minute"))
+
+
+def pledger_key() -> str:
+    """The user (page session or API token), so colleagues behind one office address keep their own
+    budget; the client address when nobody is signed in (the routes refuse such requests anyway)."""
+    user = g.get("api_user") or current_user
+    if getattr(user, "is_authenticated", False) and user.id is not None:
+        return f"user:{user.id}"
+    return get_remote_address()
+
 
 def _closed_reason(project: Project) -> str | None:
     try:
@@ -180,6 +197,7 @@ def _pledge_request(form: PledgeForm, *, card_enabled: bool) -> ops.PledgeReques
 
 @bp.route("/projects/<int:project_id>/pledge", methods=["GET", "POST"])
 @login_required_any
+@limiter.shared_limit(pledge_rate_limit, PLEDGE_LIMIT_SCOPE, key_func=pledger_key, methods=["POST"])
 def pledge_form(project_id: int) -> Any:
     project = get_visible_project(project_id, current_user)
     try:

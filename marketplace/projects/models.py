@@ -92,6 +92,9 @@ class Project(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Moderation hold (see marketplace/moderation): set while staff keep the project from the public.
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime)
+    hidden_reason: Mapped[str | None] = mapped_column(String(500))
 
     organization: Mapped[Organization] = relationship(back_populates="projects")
     category: Mapped[Category] = relationship()
@@ -121,7 +124,9 @@ class Project(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status in PUBLIC_STATUSES
+        """Public state and not held by moderation (the project or its organization)."""
+        held = self.hidden_at is not None or (self.organization is not None and self.organization.hidden_at)
+        return self.status in PUBLIC_STATUSES and not held
 
     @property
     def progress(self) -> int:

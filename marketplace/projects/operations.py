@@ -31,7 +31,6 @@ from marketplace.pledges.states import PledgeMethod, PledgeStatus
 from marketplace.projects.models import Project, ProjectTransition
 from marketplace.projects.states import (
     EDITABLE_STATUSES,
-    PUBLIC_STATUSES,
     Actor,
     FundingModel,
     ProjectAction,
@@ -247,10 +246,9 @@ def is_owner(project: Project, user: Any) -> bool:
 
 
 def can_view(project: Project, user: Any) -> bool:
-    """Public states are public; drafts and reviews only to the owner and staff."""
-    return (
-        project.status in PUBLIC_STATUSES or is_owner(project, user) or bool(getattr(user, "is_staff", False))
-    )
+    """Public states are public unless moderation holds them; drafts, reviews and held projects
+    only to the owner and staff."""
+    return project.is_public or is_owner(project, user) or bool(getattr(user, "is_staff", False))
 
 
 def get_visible_project(project_id: int, user: Any) -> Project:

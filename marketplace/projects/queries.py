@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
 from marketplace.messages import Msg
+from marketplace.moderation.visibility import listed_projects
 from marketplace.parties.models import Company, Organization, VerificationStatus
 from marketplace.projects.models import Project, ProjectTransition
 from marketplace.projects.states import PUBLIC_STATUSES, STATUS_LABELS, ProjectAction, ProjectStatus
@@ -196,7 +197,7 @@ def _published() -> Select[tuple[Project]]:
     return (
         select(Project)
         .options(selectinload(Project.organization), selectinload(Project.category))
-        .where(Project.status == ProjectStatus.PUBLISHED)
+        .where(Project.status == ProjectStatus.PUBLISHED, listed_projects())
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from marketplace import cache
 from marketplace.accounts.models import Role
 from marketplace.authz import login_required_any, org_required, staff_required
 from marketplace.errors import BadRequest, DomainError, Forbidden
@@ -64,6 +65,7 @@ _TRANSITION_ALIASES = {"action": "form-level"}
 
 
 @bp.get("/projects")
+@cache.anonymous_page
 def browse() -> Any:
     staff = bool(current_user.is_staff)
     filters = queries.BrowseFilters.from_args(request.args, staff=staff)
@@ -86,6 +88,7 @@ def browse() -> Any:
 
 
 @bp.get("/projects/<int:project_id>")
+@cache.anonymous_page
 def detail(project_id: int) -> Any:
     return _render_detail(get_visible_project(project_id, current_user))
 

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from marketplace.moderation.visibility import listed_projects
 from marketplace.projects.models import Project
 from marketplace.search.types import ProjectDocument
 from marketplace.timeutil import local_today
@@ -42,7 +43,13 @@ def project_document(project: Project) -> ProjectDocument:
 
 
 def _query():  # type: ignore[no-untyped-def]
-    return select(Project).options(joinedload(Project.organization), joinedload(Project.category))
+    # Projects held by moderation (or whose organization is held) have no document: the indexer
+    # deletes the ones it no longer finds, and a restore re-adds them (both arrive via the outbox).
+    return (
+        select(Project)
+        .where(listed_projects())
+        .options(joinedload(Project.organization), joinedload(Project.category))
+    )
 
 
 def documents_for(session: Session, project_ids: Iterable[int]) -> dict[int, ProjectDocument]:

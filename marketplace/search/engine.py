@@ -581,6 +581,10 @@ class SearchIndex:
         self._ident: tuple[int, int] | None = None
         self._gen: _Generation | None = None
         self._segments: dict[str, _SegmentCache] = {}
+        # Size and mtime of the open generation's segment files. Whoosh never rewrites a segment
+        # file in place, so a change means the file was damaged under us (see _check_files).
+        self._files: dict[str, tuple[int, int]] = {}
+        self._damaged: str | None = None
 
     # ---- lifecycle
     @classmethod
@@ -616,6 +620,7 @@ class SearchIndex:
         self._ix = None
         self._ident = None
         self._segments.clear()
+        self._files = {}
 
     def _open_ix(self) -> Any:
         directory = self.directory
@@ -639,7 +644,10 @@ class SearchIndex:
 
     def _current(self) -> _Generation:
         """The generation to search, reopened or refreshed when the index changed (a stat and a
-        directory listing per call)."""
+        directory listing per call, and a stat of each open segment file)."""
+        if self._damaged is not None:
+            # Stays unavailable: the service answers from the database and rebuilds elsewhere.
+            raise IndexUnavailable(self._damaged)
         try:
             st = os.stat(self.directory)
         except OSError:
@@ -647,12 +655,7 @@ class SearchIndex:
             raise IndexUnavailable(f"no search index at {self.directory}")
         ident = (st.st_dev, st.st_ino)
         if self._gen is None or ident != self._ident:
-            self._drop()
-            self._ix = self._open_ix()
-            self._ident = ident
-            self._set_searcher(self._ix.searcher())
-            assert self._gen is not None
-            return self._gen
+            return self._reopen(ident)
         try:
             latest = self._ix.latest_generation()
         except Exception as exc:
@@ -669,12 +672,49 @@ class SearchIndex:
                 self._drop()
                 self._ix = self._open_ix()
                 self._ident = ident
-                searcher = self._ix.searcher()
+                searcher = self._open_searcher()
             self._set_searcher(searcher)
             with contextlib.suppress(Exception):
                 old.close()
+        elif not self._files_intact():
+            return self._reopen(ident)
         assert self._gen is not None
         return self._gen
+
+    def _reopen(self, ident: tuple[int, int]) -> _Generation:
+        self._drop()
+        self._ix = self._open_ix()
+        self._ident = ident
+        self._set_searcher(self._open_searcher())
+        assert self._gen is not None
+        return self._gen
+
+    def _open_searcher(self) -> Any:
+        """A searcher over the opened index; a damaged segment file (truncated, garbled) fails
+        here with whatever Whoosh's unpickling or struct reading raises."""
+        try:
+            return self._ix.searcher()
+        except Exception as exc:
+            self._drop()
+            raise IndexUnavailable(f"cannot open the segments of search index {self.directory}: {exc!r}")
+
+    def _files_intact(self) -> bool:
+        """Notice a segment file that changed in place (truncated or overwritten), which cached
+        readers would otherwise keep answering from until they hit the damage — and, for a file
+        truncated under Whoosh's mmap, a read past its new end kills the process with SIGBUS.
+        Checked before every search, so only a truncation during one search can still do that.
+        False when a file is gone (a writer merged segments just now): reopen."""
+        for name, (size, mtime) in self._files.items():
+            try:
+                st = os.stat(self.directory / name)
+            except FileNotFoundError:
+                return False
+            if (st.st_size, st.st_mtime_ns) != (size, mtime):
+                self._damaged = f"search index {self.directory} is damaged: {name} changed on disk"
+                log.error("%s; answering from the database until it is rebuilt", self._damaged)
+                self._drop()
+                raise IndexUnavailable(self._damaged)
+        return True
 
     def _set_searcher(self, searcher: Any) -> None:
         if self._gen is not None and self._gen.searcher is searcher:
@@ -685,6 +725,7 @@ class SearchIndex:
             if segid not in alive:
                 del self._segments[segid]
         self._gen = gen
+        self._files = _segment_files(self.directory, alive)
 
     def refresh(self) -> None:
         """Reopen the reused searcher if the index changed on disk."""
@@ -1155,6 +1196,21 @@ class SearchIndex:
                 if found:
                     return max(found, key=len)
         return None
+
+
+def _segment_files(directory: Path, segids: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of each file of the given segments (``<segid>.seg`` and friends)."""
+    prefixes = tuple(f"{segid}." for segid in segids)
+    files: dict[str, tuple[int, int]] = {}
+    if not prefixes:
+        return files
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.name.startswith(prefixes):
+                with contextlib.suppress(OSError):
+                    st = entry.stat()
+                    files[entry.name] = (st.st_size, st.st_mtime_ns)
+    return files
 
 
 def _check_toc(directory: Path) -> None:

@@ -45,6 +45,8 @@ def _filtered(request: SearchRequest) -> Select[Any]:
         select(Project.id)
         .join(Category, Project.category_id == Category.id)
         .join(Organization, Project.organization_id == Organization.id)
+        # Held by moderation: out of search for everyone, as in the index (search/documents.py).
+        .where(Project.hidden_at.is_(None), Organization.hidden_at.is_(None))
     )
     for term in _terms(request.text):
         pattern = _like(term)

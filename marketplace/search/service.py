@@ -4,8 +4,11 @@ index is missing or broken."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
@@ -22,6 +25,8 @@ from marketplace.search.indexer import Indexer, current_directory
 from marketplace.search.types import SearchRequest, SearchResult
 
 log = logging.getLogger(__name__)
+
+REBUILD_LOCK = ".rebuild.lock"
 
 
 class SearchService:
@@ -57,30 +62,39 @@ class SearchService:
         return index
 
     def search(self, request: SearchRequest) -> SearchResult:
+        failed = current_directory(self.root)
         try:
             return self.index().search(request)
         except IndexUnavailable as error:
             log.warning("search index unavailable (%s): answering from the database", error)
-            self.rebuild_in_background()
+            self.rebuild_in_background(failed)
             return database_search(db.session, request)
 
     def apply_pending(self) -> None:
         with self._lock:
+            failed = current_directory(self.root)
             try:
                 index = self.index()
             except IndexUnavailable:
-                self.rebuild_in_background()
+                self.rebuild_in_background(failed)
                 return
             self.indexer().try_apply_pending(index)
 
-    def rebuild_in_background(self) -> None:
-        """Rebuild a missing or corrupt index without holding up the request that noticed."""
+    def rebuild_in_background(self, failed: Path | None = None) -> None:
+        """Rebuild a missing or corrupt index without holding up the request that noticed.
+
+        ``failed`` is the index directory that was in use when the request noticed (None: there
+        was none). One rebuild at a time per host: a thread of this process, or another worker
+        process (a lock file under the root), may already be at it; and a request that noticed
+        just before a rebuild finished finds a new index in place and starts no second one."""
         if not self.auto_rebuild or not self._rebuilding.acquire(blocking=False):
             return
 
         def work() -> None:
             try:
-                with self._app.app_context():
+                with self._app.app_context(), _host_lock(self.root) as acquired:
+                    if not acquired or current_directory(self.root) != failed:
+                        return  # another process is rebuilding, or already swapped in a new index
                     log.warning("rebuilding the search index in the background")
                     self.indexer().rebuild()
                     self._index = None
@@ -90,6 +104,23 @@ class SearchService:
                 self._rebuilding.release()
 
         threading.Thread(target=work, name="search-rebuild", daemon=True).start()
+
+
+@contextlib.contextmanager
+def _host_lock(root: Path) -> Iterator[bool]:
+    """A non-blocking lock shared by the processes of one host (gunicorn workers): True when this
+    process holds it until the block ends. Released by the kernel if the process dies."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / REBUILD_LOCK, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def get_service() -> SearchService:

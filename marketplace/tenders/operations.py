@@ -590,8 +590,12 @@ def close_submissions(tender: Tender, *, now: datetime | None = None) -> bool:
 def close_due_tenders(now: datetime | None = None) -> int:
     """The job: every open tender past its deadline moves to evaluation."""
     now = now or utcnow()
+    # In id order: two hosts running the job at once lock the tenders in the same order, so one waits
+    # for the other instead of the two deadlocking.
     due = db.session.scalars(
-        select(Tender).where(Tender.status == TenderStatus.OPEN, Tender.submission_deadline <= now)
+        select(Tender)
+        .where(Tender.status == TenderStatus.OPEN, Tender.submission_deadline <= now)
+        .order_by(Tender.id)
     ).all()
     return sum(1 for tender in due if close_submissions(tender, now=now))
 

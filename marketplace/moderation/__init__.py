@@ -1,0 +1,1 @@
+"""Abuse reports and the staff moderation queue."""
