@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -479,10 +480,13 @@ def worker_count(process: Any) -> int:
 # ── the books ──
 
 
-def books(env: dict[str, str], target_ids: Sequence[int], company_user_id: int) -> dict[str, Any]:
+def books(
+    env: dict[str, str], target_ids: Sequence[int], company_user_id: int, since: datetime
+) -> dict[str, Any]:
     """check_books over the projects the load pledged to; per project, in one statement over every
     open project the load could pick: raised == SUM(ledger) == paid pledges + matching credits; and
-    the sum paid to the load's own pledges (to compare with what the clients saw confirmed)."""
+    the sum paid to the load's own pledges of this invocation (made at or after `since`, so a reused
+    database's earlier runs do not count) to compare with what the clients saw confirmed."""
     os.environ.update(env)
     from sqlalchemy import func, select
 
@@ -493,7 +497,7 @@ def books(env: dict[str, str], target_ids: Sequence[int], company_user_id: int) 
     from marketplace.pledges.models import LedgerEntry, MatchCredit, Pledge
     from marketplace.projects.models import Project
 
-    load_pledges = Pledge.idempotency_key.like(f"api:{company_user_id}:load-%")
+    load_pledges = Pledge.idempotency_key.like(f"api:{company_user_id}:load-%") & (Pledge.created_at >= since)
     app = create_app(QUIET_SEARCH)
     with app.app_context():
         touched = db.session.scalars(select(Pledge.project_id).where(load_pledges).distinct()).all()
@@ -656,18 +660,6 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_load_section(path: Path, section: str) -> None:
-    """Replace this benchmark's generated block in `path` (bench.pledges.write_section is tied to the
-    pledge block's markers), keeping everything written around it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 # ── command line ──
 
 
@@ -785,7 +777,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         generate_main()
         return
     args = parse_args(argv)
-    from bench.pledges import database_url, machine_facts, recreate_database
+    from bench.pledges import database_url, machine_facts, recreate_database, write_section
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-load-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -838,10 +830,11 @@ def main(argv: Sequence[str] | None = None) -> None:
                 for key in ("company_token", "staff_token", "projects", "targets", "browse", "search")
             },
         }
+        since = datetime.now(UTC).replace(tzinfo=None)  # the pledges' created_at is naive UTC
         for page_cache in args.page_cache:
             report["mixed"] += measure_marketplace(args, env, plan, page_cache, workdir)
         confirmed = sum(run["confirmed"] + run["warm_confirmed"] for run in report["mixed"])
-        b = books(env, seeded["targets"], seeded["company_user_id"])
+        b = books(env, seeded["targets"], seeded["company_user_id"], since)
         b |= {"clients_confirmed": confirmed, "targets": len(seeded["targets"])}
         report["books"] = b
         report["exact"] = (
@@ -862,7 +855,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         section = render(report)
         print(section)
         if args.out:
-            write_load_section(args.out, section)
+            write_section(args.out, section, (BEGIN, END))
     _log(f"gunicorn logs under {workdir}")
 
 

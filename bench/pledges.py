@@ -609,12 +609,14 @@ def render(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the generated block in `path`, keeping everything written around it."""
+def write_section(path: Path, section: str, markers: tuple[str, str] = (BEGIN, END)) -> None:
+    """Replace the generated block between `markers` in `path` (this benchmark's by default),
+    keeping everything written around it."""
+    begin, end = markers
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text, encoding="utf-8")

@@ -26,12 +26,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_CONFIG = PROJECT_ROOT / "deploy" / "gunicorn.conf.py"
@@ -343,3 +347,23 @@ class ThrowawayPostgres:
             pass
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:  # a thousand access lines help no one
+        pass
+
+
+@contextmanager
+def threaded_server(app: Any, name: str) -> Iterator[BaseWSGIServer]:
+    """`app` behind werkzeug's threaded server on a free loopback port (a thread per connection),
+    shut down and joined on exit."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=httpd.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield httpd
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(10)

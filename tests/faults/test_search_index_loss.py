@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from marketplace.projects.states import LISTED_STATUSES
 from marketplace.search.engine import IndexUnavailable, SearchIndex, build_index
@@ -40,7 +40,7 @@ from marketplace.search.indexer import current_directory
 from marketplace.search.service import get_service
 from marketplace.search.types import ProjectDocument, SearchRequest
 from tests import factories
-from tests.faults.support import http_get, wait_for
+from tests.faults.support import http_get, threaded_server, wait_for
 
 ELDERLY = "银龄老人助餐计划"  # says 老人, never 长者
 AFTER_SCHOOL = "四点钟课堂：外来务工子女课后托管"
@@ -230,22 +230,10 @@ def get_service_root(app: Flask) -> Path:
 # ── many people searching while the index breaks ──
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def server(search_app: Flask) -> Iterator[BaseWSGIServer]:
-    httpd = make_server("127.0.0.1", 0, search_app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, name="search-server", daemon=True)
-    thread.start()
-    try:
+    with threaded_server(search_app, "search-server") as httpd:
         yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(10)
 
 
 def test_concurrent_searches_while_the_index_is_deleted_and_garbled_all_answer(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import http.client
 import json
 import random
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from marketplace.accounts.models import User
 from marketplace.extensions import db
@@ -35,6 +34,7 @@ from marketplace.pledges.models import LedgerEntry, Pledge
 from marketplace.projects.models import Project
 from tests import factories
 from tests.fakestripe import FakeStripe, sign
+from tests.faults.support import threaded_server
 from tests.stripe_support import (
     WEBHOOK,
     WEBHOOK_SECRET,
@@ -54,23 +54,11 @@ REDELIVERIES = 5
 TIME_LIMIT = 180.0
 
 
-class QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:  # a thousand access lines help no one
-        pass
-
-
 @pytest.fixture
 def server(stripe_app: Flask) -> Iterator[BaseWSGIServer]:
     """The app behind werkzeug's threaded server on 127.0.0.1 (a thread per connection)."""
-    httpd = make_server("127.0.0.1", 0, stripe_app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, name="webhook-server", daemon=True)
-    thread.start()
-    try:
+    with threaded_server(stripe_app, "webhook-server") as httpd:
         yield httpd
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(10)
 
 
 def _paid_at_stripe(app: Flask, fake: FakeStripe) -> tuple[int, dict[int, int], list[dict[str, Any]]]:
