@@ -29,18 +29,6 @@ from marketplace.parties.models import Organization
 from marketplace.projects.models import Project
 
 
-def project_withheld(project: Project) -> bool:
-    """True while the project, or its organization, is held by moderation."""
-    if project.hidden_at is not None:
-        return True
-    organization = project.organization
-    return organization is not None and organization.hidden_at is not None
-
-
-def organization_withheld(organization: Organization) -> bool:
-    return organization.hidden_at is not None
-
-
 def listed_projects() -> ColumnElement[bool]:
     """SQL: the project is not held, nor is its organization (an aliased subquery, so it composes
     with queries that already join ``organizations``)."""
