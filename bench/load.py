@@ -61,6 +61,7 @@ class _Generator:
         self.errors: Counter[str] = Counter()
         self.confirmed = 0
         self.pledged = 0
+        self.cache_hits = 0
         self.remaining = plan["max_requests"]
         self.kinds, weights = zip(*plan["mix"].items(), strict=True)
         self.cumulative = [sum(weights[: i + 1]) for i in range(len(weights))]
@@ -88,7 +89,10 @@ class _Generator:
         status_line, _, rest = data.partition(b"\r\n")
         parts = status_line.split()
         status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-        return status, rest.partition(b"\r\n\r\n")[2]
+        head, _, body = rest.partition(b"\r\n\r\n")
+        if b"\r\nx-page-cache: hit" in b"\r\n" + head.lower():
+            self.cache_hits += 1
+        return status, body
 
     async def _timed(self, kind: str, method: str, path: str, headers: dict[str, str], body: bytes = b""):
         began = time.perf_counter()
@@ -168,6 +172,7 @@ class _Generator:
             "errors": dict(self.errors),
             "pledged": self.pledged,
             "confirmed": self.confirmed,
+            "cache_hits": self.cache_hits,
         }
 
 
@@ -213,7 +218,7 @@ def run_generators(plan: dict[str, Any], procs: int) -> dict[str, Any]:
         children.append(child)
     time.sleep(max(0.0, plan["start_at"] - time.time()))
     machine = CpuMeter()
-    processes = ProcessCpu(plan["server_pid"], plan.get("db_name"))
+    processes = ProcessCpu(plan["server_pid"], plan.get("db_name"), plan.get("indexer_pid"))
     results = []
     for child in children:
         assert child.stdout is not None
@@ -229,7 +234,7 @@ def run_generators(plan: dict[str, Any], procs: int) -> dict[str, Any]:
     errors: Counter[str] = Counter()
     for r in results:
         errors.update(r["errors"])
-    server_cores = server["gunicorn"] + server["postgres"]
+    server_cores = server["gunicorn"] + server["indexer"] + server["postgres"]
     generator_cores = sum(r["cpu_s"] for r in results) / elapsed
     # CPU per answered request, and what two otherwise idle cores would then sustain: a figure that
     # the neighbours' load changes far less than the measured throughput (a projection, not a measurement).
@@ -245,6 +250,7 @@ def run_generators(plan: dict[str, Any], procs: int) -> dict[str, Any]:
         | {"all": _quantiles(everything)},
         "errors": dict(errors),
         "server_errors": sum(n for e, n in errors.items() if " HTTP 5" in e),
+        "cache_hits": sum(r["cache_hits"] for r in results),
         "pledged": sum(r["pledged"] for r in results),
         "confirmed": sum(r["confirmed"] for r in results),
         "cores": {
@@ -262,11 +268,13 @@ def _quantiles(values: list[float]) -> dict[str, float]:
 
 
 class ProcessCpu:
-    """CPU used by the gunicorn workers and by the PostgreSQL backends of one database between
-    construction and cores(), from /proc (a process that starts in between counts from zero)."""
+    """CPU used by the gunicorn workers, the search indexer and the PostgreSQL backends of one
+    database between construction and cores(), from /proc (a process that starts in between counts
+    from zero)."""
 
-    def __init__(self, gunicorn_pid: int, db_name: str | None) -> None:
+    def __init__(self, gunicorn_pid: int, db_name: str | None, indexer_pid: int | None = None) -> None:
         self.gunicorn_pid = gunicorn_pid
+        self.indexer_pid = indexer_pid
         self.db_name = db_name
         self.began = time.perf_counter()
         self.start = self._sample()
@@ -286,6 +294,8 @@ class ProcessCpu:
             parent, cpu = int(stat[1]), int(stat[11]) + int(stat[12])
             if int(entry) == self.gunicorn_pid or parent == self.gunicorn_pid:
                 ticks[int(entry)] = ("gunicorn", cpu)
+            elif int(entry) == self.indexer_pid:
+                ticks[int(entry)] = ("indexer", cpu)
             elif self.db_name and cmdline.startswith("postgres:") and f" {self.db_name} " in cmdline:
                 ticks[int(entry)] = ("postgres", cpu)
         return ticks
@@ -297,7 +307,7 @@ class ProcessCpu:
             before = self.start.get(pid)
             used[group] += cpu - (before[1] if before and before[0] == group else 0)
         hz = os.sysconf("SC_CLK_TCK")
-        return {group: round(used[group] / hz / elapsed, 2) for group in ("gunicorn", "postgres")}
+        return {group: round(used[group] / hz / elapsed, 2) for group in ("gunicorn", "indexer", "postgres")}
 
 
 # ── the database, the seed and the pages to ask for ──
@@ -472,6 +482,18 @@ def start_server(
     raise SystemExit(f"gunicorn did not answer within 240 s; see {log_path}")
 
 
+def start_indexer(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """`flask search watch --interval 2`, the deployment's indexer process (deploy/systemd)."""
+    flask = Path(sys.executable).parent / "flask"
+    return subprocess.Popen(
+        [str(flask), "search", "watch", "--interval", "2"],
+        env=env,
+        cwd=ROOT,
+        stdout=log_path.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
 def worker_count(process: Any) -> int:
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     return len(children.read_text().split()) if children.exists() else 0
@@ -555,7 +577,8 @@ def _row(name: str, run: dict[str, Any]) -> str:
     cells += [_ms(lat.get(kind, {})) for kind in KINDS] + [_ms(lat.get("all", {}))]
     cells += [str(sum(run["errors"].values())), str(run["server_errors"])]
     cells += [f"{run['server_cpu_ms']:.1f}", f"{run['projected_rps']:,}"]
-    cells.append(" / ".join(f"{cores[k]:.2f}" for k in ("machine", "gunicorn", "postgres", "generator")))
+    groups = ("machine", "gunicorn", "indexer", "postgres", "generator")
+    cells.append(" / ".join(f"{cores.get(k, 0):.2f}" for k in groups))
     return "| " + " | ".join(cells) + " |"
 
 
@@ -566,7 +589,9 @@ def _setup(report: dict[str, Any]) -> str:
         f"Setup: the demo (`flask demo`) scaled to {report['projects']:,} projects (`bench/scale.py`), "
         "PostgreSQL on 127.0.0.1 (fresh database), gunicorn `-c deploy/gunicorn.conf.py` "
         f"({report['mixed'][0]['workers']} sync workers, max_requests 5000 so workers recycle as in "
-        "production; the search index kept up to date after each commit; rate limits off, since all "
+        "production, `MARKETPLACE_SEARCH_SYNC_ON_COMMIT=false` as in deploy/env.example; the search index "
+        "kept up to date by its own process, `flask search watch --interval 2`, as deploy/ runs it, its "
+        "CPU counted as the server's; rate limits off, since all "
         f"clients share one address), {report['clients']} closed-loop clients in "
         f"{report['generator_procs']} separate asyncio process(es), one connection per request. "
         f"Mix by request: {MIX['browse']} % browse (facets, sorts, statuses, pages), {MIX['search']} % "
@@ -580,6 +605,12 @@ def _setup(report: dict[str, Any]) -> str:
     )
 
 
+def _quiet_or_not(report: dict[str, Any]) -> str:
+    if float(report["loadavg_before"].split()[0]) > 1.0:
+        return ". The machine was busy beforehand: figures are lower and noisier than on an idle machine."
+    return " (a quiet machine)."
+
+
 def render(report: dict[str, Any]) -> str:
     mixed, hello = report["mixed"], report["hello"]
     configs = sorted({run["page_cache"] for run in mixed}, reverse=True)
@@ -587,9 +618,7 @@ def render(report: dict[str, Any]) -> str:
         BEGIN,
         "",
         f"Command: `{report['command']}`  ",
-        f"Run: {report['started']}; load average before: {report['loadavg_before']}. Other sessions were "
-        "running their tests on the same two cores meanwhile: figures are lower and noisier than on an "
-        "idle machine.",
+        f"Run: {report['started']}; load average before: {report['loadavg_before']}{_quiet_or_not(report)}",
         "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in report["machine"].items()),
         "",
@@ -597,7 +626,7 @@ def render(report: dict[str, Any]) -> str:
         "",
         "| run | requests | req/s | browse | search | project | pledge | confirm | all | errors | 5xx "
         "| server CPU ms / request | projected req/s on 2 idle cores "
-        "| cores: machine / gunicorn / postgres / generator |",
+        "| cores: machine / gunicorn / indexer / postgres / generator |",
         "|---|---:|---:|---|---|---|---|---|---|---:|---:|---:|---:|---|",
     ]
     for run in mixed:
@@ -606,8 +635,9 @@ def render(report: dict[str, Any]) -> str:
     lines += [
         "",
         "Latencies: p50 / p95 / p99 in ms as the client saw them (connect included). Server CPU is the "
-        "gunicorn workers' and this database's PostgreSQL backends' CPU time (from /proc) per answered "
-        "request; the projection divides two cores by that plus the generator's share. Errors by kind: "
+        "gunicorn workers', the indexer's and this database's PostgreSQL backends' CPU time (from /proc) "
+        "per answered request; the projection divides two cores by that plus the generator's share. "
+        "Errors by kind: "
         + "; ".join(
             f"cache {run['page_cache']} s: "
             + (json.dumps(run["errors"], ensure_ascii=False) if run["errors"] else "none")
@@ -705,7 +735,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def _server_env(env: dict[str, str], args: argparse.Namespace, page_cache: int) -> dict[str, str]:
-    server = {**env, "MARKETPLACE_PAGE_CACHE_SECONDS": str(page_cache)}
+    # As deploy/env.example: web workers leave indexing to the indexer process beside them.
+    server = {
+        **env,
+        "MARKETPLACE_PAGE_CACHE_SECONDS": str(page_cache),
+        "MARKETPLACE_SEARCH_SYNC_ON_COMMIT": "false",
+    }
     if args.redis_url:
         server["MARKETPLACE_REDIS_URL"] = args.redis_url
     return server
@@ -718,13 +753,13 @@ def measure_marketplace(
 
     port = free_port()
     log_path = workdir / f"gunicorn-marketplace-cache{page_cache}.log"
-    server = start_server(
-        _server_env(env, args, page_cache), args.app, args.workers, port, log_path, "/projects"
-    )
+    server_env = _server_env(env, args, page_cache)
+    server = start_server(server_env, args.app, args.workers, port, log_path, "/projects")
+    indexer = start_indexer(server_env, workdir / f"indexer-cache{page_cache}.log")
     runs = []
     try:
         workers = worker_count(server)
-        plan = {**plan, "port": port, "server_pid": server.pid}
+        plan = {**plan, "port": port, "server_pid": server.pid, "indexer_pid": indexer.pid}
         # Gently first (one client per worker: each loads jieba's dictionaries on its first search),
         # then the full load, both untimed.
         _log(f"page cache {page_cache} s: {workers} workers on 127.0.0.1:{port}; warming up")
@@ -738,12 +773,13 @@ def measure_marketplace(
                 {**plan, "phase": f"m{page_cache}-{n}", "seed": 10 + n}, args.generator_procs
             )
             run |= {"page_cache": page_cache, "workers": workers, "warm_confirmed": 0}
-            _log(json.dumps({k: run[k] for k in ("requests_per_s", "latency_ms", "errors", "cores")}))
+            _log(json.dumps({k: run[k] for k in ("requests_per_s", "server_cpu_ms", "cache_hits", "counts")}))
             runs.append(run)
         runs[0]["warm_confirmed"] = sum(w["confirmed"] for w in warm)
         runs[0]["warm_errors"] = sum(sum(w["errors"].values()) for w in warm)
     finally:
         stop(server)
+        stop(indexer)
     return runs
 
 

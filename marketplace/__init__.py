@@ -44,6 +44,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.search import service as search_service
 
     search_service.init_app(app)
+    from marketplace import cache
+
+    cache.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     return app

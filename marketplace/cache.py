@@ -1,11 +1,27 @@
-"""A short-lived cache of whole pages rendered for anonymous visitors (browse, search, project pages).
+"""Whole pages rendered for anonymous visitors (browse, search, project pages), reused until what
+they show changes.
 
 Most traffic is visitors who are not logged in, asking for the same lists and projects; rendering
-them is most of a worker's time (bench/load.py). A page is kept for PAGE_CACHE_SECONDS (default 5,
-off under TESTING unless set; 0 turns the cache off), so a new pledge or a newly published project
-shows within seconds, without any invalidation to get wrong. Shared between workers in Redis when
-REDIS_URL is set, else kept per process in memory (bounded). Redis trouble never fails a request:
-the page is rendered as usual.
+them is most of a worker's time (bench/load.py). Each cached page is tagged with the generations
+of the scopes it depends on, read before it was rendered:
+
+- ``site``: bumped by every committed change that could show on any page — a project published,
+  hidden or closed, an organization renamed or graded, a category added. Models that never show on
+  an anonymous page (audit rows, API tokens, notifications, the search outbox…) do not bump it.
+- ``project:<id>``: bumped by every committed change to that project or to rows that belong to it
+  (pledges, ledger rows, updates, reports).
+
+A list page depends on ``site``; a project page on ``site`` and its project. A page whose tag no
+longer matches is rendered again, so a pledge shows on its project page at the next visit. The
+money figures on list cards are not worth dropping every list for at each pledge: list pages also
+expire after PAGE_CACHE_LIST_SECONDS (30). Changes made outside the app (psql) show when an entry
+expires (PAGE_CACHE_SECONDS).
+
+Generations and pages live in Redis when REDIS_URL is set, shared by every worker and host, and a
+page lives PAGE_CACHE_SECONDS (default 300). Without Redis they are kept per process in memory
+(bounded): another worker cannot see this one's bumps, so a page lives 5 s by default there.
+Redis trouble never fails a request: the page is rendered as usual and not stored. Under TESTING
+the cache is off unless PAGE_CACHE_SECONDS is set; 0 turns it off.
 
 Only what cannot differ between anonymous visitors is cached: GET requests from a visitor who is
 not logged in and has no flashed message waiting, answered 200 with HTML that carries no CSRF token.
@@ -20,45 +36,85 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from typing import Any, Protocol
 
-from flask import Response, current_app, make_response, request, session
+from flask import Flask, Response, current_app, has_app_context, make_response, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SECONDS = 5
+MEMORY_SECONDS = 5
+SHARED_SECONDS = 300
 MEMORY_ENTRIES = 2048  # per process: a few tens of MB of HTML at most
 _KEY_PREFIX = "qqc:page:"
+_GENERATION_PREFIX = "qqc:gen:"
 _CSRF_MARK = b"csrf_token"
+STATUS_HEADER = "X-Page-Cache"  # hit, or miss (rendered and stored): for operators and bench/load.py
+SITE = "site"
+_SCOPES_KEY = "page_cache_scopes"
+# Rows that never show on an anonymous page: changing them leaves every cached page valid.
+UNSEEN_TABLES = frozenset(
+    {
+        "audit_events",
+        "api_tokens",
+        "notifications",
+        "search_outbox",
+        "stripe_events",
+        "match_suggestions",
+        "abuse_reports",
+        "evaluation_vote_codes",
+        "agreement_reminders",
+        "inspection_tasks",
+    }
+)
+# Project columns that change with every pledge: they move a project's own page, not the lists'
+# membership or order beyond what PAGE_CACHE_LIST_SECONDS allows.
+PROJECT_COUNTERS = frozenset(
+    {"raised_amount", "matched_amount", "supporters_count", "disbursed_amount", "updated_at"}
+)
+
+
+def project_scope(project_id: int) -> str:
+    return f"project:{project_id}"
 
 
 class PageStore(Protocol):
-    def get(self, key: str) -> bytes | None: ...
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
 
     def set(self, key: str, body: bytes, seconds: int) -> None: ...
 
+    def bump(self, keys: Iterable[str]) -> None: ...
+
 
 class MemoryStore:
-    """Per-process, bounded (oldest entries go first), thread-safe."""
+    """Per-process, bounded (oldest pages go first), thread-safe. Generations are kept apart from
+    the pages so that evicting pages never forgets one."""
 
     def __init__(self, max_entries: int = MEMORY_ENTRIES) -> None:
         self.max_entries = max_entries
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._generations: dict[str, bytes] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        now = time.monotonic()
+        found: list[bytes | None] = []
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry[0] <= time.monotonic():
-                del self._entries[key]
-                return None
-            return entry[1]
+            for key in keys:
+                if key.startswith(_GENERATION_PREFIX):
+                    found.append(self._generations.get(key))
+                    continue
+                entry = self._entries.get(key)
+                if entry is not None and entry[0] <= now:
+                    del self._entries[key]
+                    entry = None
+                found.append(entry[1] if entry else None)
+        return found
 
     def set(self, key: str, body: bytes, seconds: int) -> None:
         with self._lock:
@@ -67,51 +123,78 @@ class MemoryStore:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
+    def bump(self, keys: Iterable[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._generations[key] = _new_generation()
+
+
+def _new_generation() -> bytes:
+    """A generation only has to differ from every earlier one: the clock in nanoseconds does, even
+    after Redis lost the key, where a counter would start again at 1 and match old pages."""
+    return str(time.time_ns()).encode()
+
 
 class RedisStore:
-    """Shared by every worker; a Redis error is logged and treated as a miss."""
+    """Shared by every worker and host; a Redis error is logged and treated as a miss."""
 
     def __init__(self, url: str) -> None:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2)
 
-    def get(self, key: str) -> bytes | None:
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
         try:
-            value = self.client.get(key)
+            values = self.client.mget(keys)
         except Exception as error:  # redis.RedisError and socket errors alike: render instead
             log.warning("page cache: Redis read failed (%s); rendering", error)
-            return None
-        return value if isinstance(value, bytes) else None
+            raise StoreUnavailable from error
+        return [value if isinstance(value, bytes) else None for value in values]
 
     def set(self, key: str, body: bytes, seconds: int) -> None:
         try:
-            self.client.setex(key, seconds, body)
+            self.client.set(key, body, ex=seconds)
         except Exception as error:
             log.warning("page cache: Redis write failed (%s)", error)
+
+    def bump(self, keys: Iterable[str]) -> None:
+        try:
+            self.client.mset({key: _new_generation() for key in keys})
+        except Exception as error:
+            # The pages tagged with the old generation are served until they expire.
+            log.error("page cache: Redis generation bump failed (%s); pages may be stale", error)
+
+
+class StoreUnavailable(Exception):
+    """The shared store could not be read: render, and store nothing."""
 
 
 _lock = threading.Lock()
 
 
-def page_store() -> PageStore:
+def page_store(app: Flask | None = None) -> PageStore:
     """The app's store: Redis at REDIS_URL when set, else this process's memory."""
-    store = current_app.extensions.get("page_cache")
+    app = app or current_app
+    store = app.extensions.get("page_cache")
     if store is None:
         with _lock:
-            store = current_app.extensions.get("page_cache")
+            store = app.extensions.get("page_cache")
             if store is None:
-                url = current_app.config.get("REDIS_URL")
+                url = app.config.get("REDIS_URL")
                 store = RedisStore(url) if url else MemoryStore()
-                current_app.extensions["page_cache"] = store
-    return store
+                app.extensions["page_cache"] = store
+    return store  # type: ignore[no-any-return]
 
 
-def cache_seconds() -> int:
-    """PAGE_CACHE_SECONDS; unset, 5 — but off under TESTING, where a test reads its own writes at once."""
-    configured = current_app.config.get("PAGE_CACHE_SECONDS")
+def cache_seconds(app: Flask | None = None) -> int:
+    """How long a page may be kept: PAGE_CACHE_SECONDS; unset, 300 s with Redis, 5 s in memory —
+    but off under TESTING, where a test reads its own writes at once."""
+    config = (app or current_app).config
+    configured = config.get("PAGE_CACHE_SECONDS")
     if configured is None:
-        return 0 if current_app.testing else DEFAULT_SECONDS
+        if (app or current_app).testing:
+            return 0
+        return SHARED_SECONDS if config.get("REDIS_URL") else MEMORY_SECONDS
     return int(configured)
 
 
@@ -133,27 +216,136 @@ def _html(body: bytes) -> Response:
     return Response(body, status=200, mimetype="text/html")
 
 
-def anonymous_page(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve `view`'s page from the cache for anonymous visitors; store what it renders for them."""
+def _tag(generations: Sequence[bytes | None]) -> bytes:
+    return b".".join(value or b"0" for value in generations)
 
-    @wraps(view)
-    def cached_view(*args: Any, **kwargs: Any) -> Any:
-        if not _cacheable_request():
-            return view(*args, **kwargs)
-        store, key = page_store(), _key()
-        body = store.get(key)
-        if body is not None:
-            return _html(body)
-        response = make_response(view(*args, **kwargs))
-        if (
-            response.status_code == 200
-            and response.mimetype == "text/html"
-            and not response.direct_passthrough
-            and not current_user.is_authenticated  # the view did not log anyone in
-        ):
-            body = response.get_data()
-            if _CSRF_MARK not in body:
-                store.set(key, body, cache_seconds())
-        return response
 
-    return cached_view
+def anonymous_page(
+    *, scopes: Callable[..., Sequence[str]] = lambda **_: (), list_page: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Serve a view's page from the cache for anonymous visitors; store what it renders for them.
+
+    ``scopes(**view_kwargs)`` names what the page shows beyond the site (e.g. its project);
+    ``list_page`` caps its life at PAGE_CACHE_LIST_SECONDS."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def cached_view(*args: Any, **kwargs: Any) -> Any:
+            if not _cacheable_request():
+                return view(*args, **kwargs)
+            store, key = page_store(), _key()
+            generation_keys = [_GENERATION_PREFIX + SITE]
+            generation_keys += [_GENERATION_PREFIX + scope for scope in scopes(**kwargs)]
+            try:
+                entry, *generations = store.get_many([key, *generation_keys])
+            except StoreUnavailable:
+                return view(*args, **kwargs)
+            # Read before rendering: a change committed while this page renders leaves it stale-tagged.
+            tag = _tag(generations)
+            if entry is not None:
+                stored_tag, _, body = entry.partition(b"\n")
+                if stored_tag == tag:
+                    hit = _html(body)
+                    hit.headers[STATUS_HEADER] = "hit"
+                    return hit
+            response = make_response(view(*args, **kwargs))
+            if (
+                response.status_code == 200
+                and response.mimetype == "text/html"
+                and not response.direct_passthrough
+                and not current_user.is_authenticated  # the view did not log anyone in
+            ):
+                body = response.get_data()
+                if _CSRF_MARK not in body:
+                    seconds = cache_seconds()
+                    if list_page:
+                        seconds = min(seconds, int(current_app.config["PAGE_CACHE_LIST_SECONDS"]))
+                    store.set(key, tag + b"\n" + body, seconds)
+                    response.headers[STATUS_HEADER] = "miss"
+            return response
+
+        return cached_view
+
+    return decorate
+
+
+# ── invalidation: which scopes a transaction changed, bumped once it commits ──
+
+
+def _scopes_of(obj: object, session: Session) -> set[str]:
+    table = getattr(obj, "__tablename__", None)
+    if table in UNSEEN_TABLES:
+        return set()
+    project_id = getattr(obj, "project_id", None)
+    if table == "projects":
+        changed = _changed_columns(obj) if obj in session.dirty else {"*"}
+        scopes = {project_scope(obj.id)} if getattr(obj, "id", None) is not None else set()
+        if changed - PROJECT_COUNTERS:
+            scopes.add(SITE)
+        return scopes
+    if isinstance(project_id, int):
+        return {project_scope(project_id)}
+    return {SITE}
+
+
+def _changed_columns(obj: object) -> set[str]:
+    state = inspect(obj)
+    return {attr.key for attr in state.attrs if attr.history.has_changes()}
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    if not _tracking():
+        return
+    scopes: set[str] = session.info.setdefault(_SCOPES_KEY, set())
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+            continue
+        scopes |= _scopes_of(obj, session)
+
+
+def _on_bulk(state: ORMExecuteState) -> None:
+    """UPDATE and DELETE statements bypass the unit of work (pledge state changes, project
+    transitions): find the scopes from the statement's table, its SET columns and its WHERE."""
+    if not (state.is_update or state.is_delete) or not _tracking():
+        return
+    mapper = state.bind_mapper
+    table = mapper.local_table.name if mapper is not None else None
+    if table is None or table in UNSEEN_TABLES:
+        return
+    scopes: set[str] = state.session.info.setdefault(_SCOPES_KEY, set())
+    statement: Any = state.statement
+    entity = mapper.class_
+    key_column = entity.id if table == "projects" else getattr(entity, "project_id", None)
+    if state.is_update and table == "projects":
+        # SQLAlchemy keeps an UPDATE's SET clause in `_values` (no public accessor): keys are
+        # column names or Column objects.
+        names = {getattr(name, "key", name) for name in (statement._values or {})}
+        if names - PROJECT_COUNTERS:
+            scopes.add(SITE)
+    elif key_column is None:
+        scopes.add(SITE)
+        return
+    ids = state.session.execute(
+        select(key_column).where(statement.whereclause).distinct(), execution_options={"autoflush": False}
+    ).scalars()
+    scopes.update(project_scope(project_id) for project_id in ids if project_id is not None)
+
+
+def _tracking() -> bool:
+    return has_app_context() and cache_seconds(current_app) > 0
+
+
+def _after_commit(session: Session) -> None:
+    scopes = session.info.pop(_SCOPES_KEY, None)
+    if scopes and has_app_context():
+        page_store().bump(_GENERATION_PREFIX + scope for scope in sorted(scopes))
+
+
+def init_app(app: Flask) -> None:  # noqa: ARG001 - the listeners serve every app of the process
+    for name, listener in (
+        ("after_flush", _after_flush),
+        ("after_commit", _after_commit),
+        ("do_orm_execute", _on_bulk),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

@@ -53,9 +53,12 @@ class Defaults:
     # Redis shared by every worker and host: rate limits use it when RATELIMIT_STORAGE_URI is left at
     # memory:// (see ratelimit_storage_uri); marketplace.extensions.redis_client() hands it to others.
     REDIS_URL: str | None = None
-    # Whole pages for anonymous visitors (browse, search, project pages) are reused this many seconds
-    # (marketplace/cache.py); None = 5, or 0 under TESTING; 0 turns the cache off.
+    # Whole pages for anonymous visitors (browse, search, project pages) are reused until what they
+    # show changes, and at most this many seconds (marketplace/cache.py): None = 300 with Redis, 5 in
+    # per-process memory, 0 under TESTING; 0 turns the cache off.
     PAGE_CACHE_SECONDS: int | None = None
+    # List pages also expire after this long: the amounts on their cards move with every pledge.
+    PAGE_CACHE_LIST_SECONDS = 30
     BACKUP_DIR: str | None = None  # `flask backup create` writes here; None = instance/backups
     REDIS_TIMEOUT_SECONDS = 0.5  # connect and read timeout: a dead Redis must not hold up a request
     # Memory storage is per worker; production sets MARKETPLACE_REDIS_URL (or RATELIMIT_STORAGE_URI).

@@ -1,16 +1,22 @@
-"""The anonymous page cache (marketplace/cache.py): visitors who are not logged in may get a page a
-few seconds old; nobody else ever gets a cached page, and nothing personal is ever stored."""
+"""The anonymous page cache (marketplace/cache.py): visitors who are not logged in get a stored page
+until what it shows changes through the app — at once on the project's own page, within
+PAGE_CACHE_LIST_SECONDS for the amounts on list cards; nobody else ever gets a cached page, and
+nothing personal is ever stored."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, text, update
 
-from marketplace import cache
+from marketplace import audit, cache
+from marketplace.accounts.models import User
 from marketplace.extensions import db
+from marketplace.moderation import operations as moderation
 from marketplace.projects.models import Project
 from marketplace.web import LANGUAGE_COOKIE
 from tests import factories
@@ -21,7 +27,7 @@ NEW_TITLE = "改名后的项目：暑期防溺水"
 
 @pytest.fixture
 def cached_app(make_app: Any) -> Flask:
-    return make_app(PAGE_CACHE_SECONDS=30)
+    return make_app(PAGE_CACHE_SECONDS=300, PAGE_CACHE_LIST_SECONDS=30)
 
 
 def _world(app: Flask) -> factories.World:
@@ -29,9 +35,19 @@ def _world(app: Flask) -> factories.World:
         return factories.build_world()
 
 
-def _rename(app: Flask, project_id: int, title: str) -> None:
+def _rename_through_the_app(app: Flask, project_id: int, title: str) -> None:
+    """A bulk UPDATE, as the project transitions and pledge state changes write."""
     with app.app_context():
         db.session.execute(update(Project).where(Project.id == project_id).values(title=title))
+        db.session.commit()
+
+
+def _rename_outside_the_app(app: Flask, project_id: int, title: str) -> None:
+    """Plain SQL, as from psql: no ORM statement, so nothing tells the cache."""
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE projects SET title = :title WHERE id = :id"), {"title": title, "id": project_id}
+        )
         db.session.commit()
 
 
@@ -41,49 +57,159 @@ def _later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
     monkeypatch.setattr(cache.time, "monotonic", lambda: now + seconds)
 
 
-def test_an_anonymous_visitor_gets_the_page_until_it_expires(
+def _page(app: Flask, path: str) -> tuple[str, str | None]:
+    response = app.test_client().get(path)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), response.headers.get(cache.STATUS_HEADER)
+
+
+def test_a_page_is_served_from_the_cache_until_it_expires_when_nothing_told_it_of_a_change(
     cached_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = _world(cached_app)
     client = cached_app.test_client()
     first = client.get(f"/projects/{world.published_id}")
     assert OLD_TITLE in first.get_data(as_text=True)
+    assert first.headers[cache.STATUS_HEADER] == "miss"
 
-    _rename(cached_app, world.published_id, NEW_TITLE)
+    _rename_outside_the_app(cached_app, world.published_id, NEW_TITLE)
     again = cached_app.test_client().get(f"/projects/{world.published_id}")
     assert again.status_code == 200
-    assert OLD_TITLE in again.get_data(as_text=True)  # served from the cache
+    assert OLD_TITLE in again.get_data(as_text=True)
+    assert again.headers[cache.STATUS_HEADER] == "hit"
     # Still a response of its own: its own request id, the security headers, no replayed cookie.
     assert again.headers["X-Request-Id"] != first.headers["X-Request-Id"]
     assert "frame-ancestors 'none'" in again.headers["Content-Security-Policy"]
     assert "Set-Cookie" not in again.headers
 
-    _later(monkeypatch, 31)
-    fresh = cached_app.test_client().get(f"/projects/{world.published_id}")
-    assert NEW_TITLE in fresh.get_data(as_text=True)
+    _later(monkeypatch, 301)
+    assert NEW_TITLE in _page(cached_app, f"/projects/{world.published_id}")[0]
 
 
-def test_browse_and_search_pages_are_cached_per_address(cached_app: Flask) -> None:
+def test_a_change_through_the_app_shows_on_the_project_page_and_the_lists_at_the_next_visit(
+    cached_app: Flask,
+) -> None:
     world = _world(cached_app)
-    client = cached_app.test_client()
-    assert OLD_TITLE in client.get("/projects").get_data(as_text=True)
-    _rename(cached_app, world.published_id, NEW_TITLE)
-    assert OLD_TITLE in client.get("/projects").get_data(as_text=True)
-    # Another query string is another page, rendered now.
-    assert NEW_TITLE in client.get("/projects?sort=newest").get_data(as_text=True)
+    detail, browse = f"/projects/{world.published_id}", "/projects"
+    for path in (detail, browse, "/projects?sort=newest"):
+        assert OLD_TITLE in _page(cached_app, path)[0]
+        assert _page(cached_app, path)[1] == "hit"
+
+    _rename_through_the_app(cached_app, world.published_id, NEW_TITLE)
+    body, status = _page(cached_app, detail)
+    assert NEW_TITLE in body and status == "miss"
+    # A title is on every card that shows the project: the lists are rendered again too.
+    assert NEW_TITLE in _page(cached_app, browse)[0]
+
+    # A change through the unit of work (an attribute set, then commit) counts the same.
+    with cached_app.app_context():
+        db.session.get(Project, world.published_id).summary = "新的项目简介：每周两次课"
+        db.session.commit()
+    assert "新的项目简介：每周两次课" in _page(cached_app, detail)[0]
+    assert "新的项目简介：每周两次课" in _page(cached_app, browse)[0]
+
+
+def test_a_confirmed_pledge_shows_on_its_project_page_at_once_and_on_list_cards_within_their_limit(
+    cached_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = _world(cached_app)
+    with cached_app.app_context():
+        factories.foundation()  # the partner foundation receiving the money: on every page
+        db.session.commit()
+    detail = f"/projects/{world.published_id}"
+    _page(cached_app, detail)
+    _page(cached_app, "/projects")
+    with cached_app.app_context():
+        project = db.session.get(Project, world.published_id)
+        company = db.session.scalar(select(User).where(User.email == world.company_email))
+        factories.pledge(project, company, 123_400)
+
+    body, status = _page(cached_app, detail)
+    assert "¥1,234" in body and status == "miss"
+    # The card's amount may lag (a pledge does not drop every list page)…
+    body, status = _page(cached_app, "/projects")
+    assert status == "hit" and "¥1,234" not in body
+    # …for PAGE_CACHE_LIST_SECONDS at most.
+    _later(monkeypatch, 31)
+    body, status = _page(cached_app, "/projects")
+    assert status == "miss" and "¥1,234" in body
+
+
+def test_hiding_a_project_takes_it_off_every_cached_page_at_once(cached_app: Flask) -> None:
+    world = _world(cached_app)
+    assert OLD_TITLE in _page(cached_app, "/projects")[0]
+    assert OLD_TITLE in _page(cached_app, f"/projects/{world.published_id}")[0]
+    with cached_app.app_context():
+        staff = db.session.scalar(select(User).where(User.email == world.staff_email))
+        moderation.decide(staff, "project", world.published_id, "hide", "核实募捐资质前先隐藏")
+        db.session.commit()
+
+    assert OLD_TITLE not in _page(cached_app, "/projects")[0]
+    assert cached_app.test_client().get(f"/projects/{world.published_id}").status_code == 404
+
+
+def test_rows_no_page_shows_leave_the_cached_pages_alone(cached_app: Flask) -> None:
+    world = _world(cached_app)
+    detail = f"/projects/{world.published_id}"
+    _page(cached_app, detail)
+    with cached_app.app_context():
+        audit.record("export.downloaded", actor_id=None, payload={"dataset": "pledges"})
+        db.session.commit()
+    assert _page(cached_app, detail)[1] == "hit"
+
+
+def test_a_change_committed_while_a_page_renders_is_not_hidden_by_that_page(cached_app: Flask) -> None:
+    """The page is tagged with the generations read before it rendered: when a change commits in
+    between, the page it stored is already out of date, and the next visit renders again."""
+    world = _world(cached_app)
+    renders: list[str] = []
+
+    @cached_app.get("/race-probe")
+    @cache.anonymous_page(scopes=lambda: [cache.project_scope(world.published_id)])
+    def race_probe() -> str:
+        title = db.session.get(Project, world.published_id).title
+        renders.append(title)
+        if len(renders) == 1:  # another worker commits a rename while this page renders
+            _rename_through_the_app(cached_app, world.published_id, NEW_TITLE)
+        return f"<p>{title}</p>"
+
+    assert OLD_TITLE in _page(cached_app, "/race-probe")[0]
+    body, status = _page(cached_app, "/race-probe")
+    assert NEW_TITLE in body and status == "miss"
+    assert _page(cached_app, "/race-probe")[1] == "hit"
+    assert renders == [OLD_TITLE, NEW_TITLE]
+
+
+def test_workers_sharing_redis_see_each_others_changes(make_app: Any) -> None:
+    # One Redis database per xdist worker: their project ids overlap, their pages must not.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw9")
+    url = f"redis://127.0.0.1:6379/{1 + int(worker.removeprefix('gw') or 9) % 10}"
+    redis.Redis.from_url(url).flushdb()
+    first, second = (make_app(PAGE_CACHE_SECONDS=300, REDIS_URL=url) for _ in range(2))
+    world = _world(first)
+    detail = f"/projects/{world.published_id}"
+    assert _page(first, detail)[1] == "miss"
+    body, status = _page(second, detail)
+    assert status == "hit" and OLD_TITLE in body
+
+    _rename_through_the_app(second, world.published_id, NEW_TITLE)
+    body, status = _page(first, detail)
+    assert status == "miss" and NEW_TITLE in body
+    redis.Redis.from_url(url).flushdb()
 
 
 def test_logged_in_people_never_get_or_leave_a_cached_page(cached_app: Flask) -> None:
     world = _world(cached_app)
     anonymous = cached_app.test_client()
     assert OLD_TITLE in anonymous.get(f"/projects/{world.published_id}").get_data(as_text=True)
-    _rename(cached_app, world.published_id, NEW_TITLE)
+    _rename_outside_the_app(cached_app, world.published_id, NEW_TITLE)
 
     company = cached_app.test_client()
     company.post("/login", data={"email": world.company_email, "password": factories.PASSWORD})
-    page = company.get(f"/projects/{world.published_id}").get_data(as_text=True)
-    assert NEW_TITLE in page  # rendered for them, not the anonymous copy
-    assert "退出登录" in page
+    page = company.get(f"/projects/{world.published_id}")
+    assert NEW_TITLE in page.get_data(as_text=True)  # rendered for them, not the anonymous copy
+    assert "退出登录" in page.get_data(as_text=True)
+    assert cache.STATUS_HEADER not in page.headers
 
     # What was rendered for the company was not stored for anonymous visitors either.
     browse = company.get("/projects?category=children").get_data(as_text=True)
@@ -125,8 +251,17 @@ def test_off_by_default_in_tests_and_when_zero(make_app: Any) -> None:
     for title, app in zip((NEW_TITLE, OLD_TITLE), apps, strict=True):
         client = app.test_client()
         client.get(f"/projects/{world.published_id}")
-        _rename(app, world.published_id, title)
-        assert title in client.get(f"/projects/{world.published_id}").get_data(as_text=True)
+        _rename_outside_the_app(app, world.published_id, title)
+        response = client.get(f"/projects/{world.published_id}")
+        assert title in response.get_data(as_text=True)
+        assert cache.STATUS_HEADER not in response.headers
+
+
+def test_lifetimes_default_to_five_seconds_in_memory_and_five_minutes_in_redis(make_app: Any) -> None:
+    memory = make_app(TESTING=False)
+    shared = make_app(TESTING=False, REDIS_URL="redis://127.0.0.1:6379/0")
+    assert cache.cache_seconds(memory) == cache.MEMORY_SECONDS == 5
+    assert cache.cache_seconds(shared) == cache.SHARED_SECONDS == 300
 
 
 def test_an_unreachable_redis_never_fails_a_page(make_app: Any) -> None:
@@ -137,11 +272,18 @@ def test_an_unreachable_redis_never_fails_a_page(make_app: Any) -> None:
         response = app.test_client().get(f"/projects/{world.published_id}")
         assert response.status_code == 200
         assert OLD_TITLE in response.get_data(as_text=True)
+    # A change still commits when the generation cannot be bumped.
+    _rename_through_the_app(app, world.published_id, NEW_TITLE)
+    assert NEW_TITLE in app.test_client().get(f"/projects/{world.published_id}").get_data(as_text=True)
 
 
-def test_the_memory_store_is_bounded() -> None:
+def test_the_memory_store_is_bounded_and_never_forgets_a_generation() -> None:
     store = cache.MemoryStore(max_entries=3)
+    store.bump(["qqc:gen:site"])
+    generation = store.get_many(["qqc:gen:site"])[0]
     for n in range(5):
         store.set(f"k{n}", b"page", 60)
-    assert store.get("k0") is None and store.get("k1") is None
-    assert store.get("k4") == b"page"
+    assert store.get_many(["k0", "k1", "k4"]) == [None, None, b"page"]
+    assert store.get_many(["qqc:gen:site"]) == [generation]
+    store.bump(["qqc:gen:site"])
+    assert store.get_many(["qqc:gen:site"])[0] not in (None, generation)

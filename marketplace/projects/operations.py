@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Exists, Select, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
 
 from marketplace import audit
 from marketplace.accounts.models import Role, User
@@ -252,7 +253,16 @@ def can_view(project: Project, user: Any) -> bool:
 
 
 def get_visible_project(project_id: int, user: Any) -> Project:
-    project = db.session.get(Project, project_id)
+    # One query for what every project page shows with it (each was a lazy load of its own).
+    project = db.session.get(
+        Project,
+        project_id,
+        options=[
+            joinedload(Project.organization),
+            joinedload(Project.category),
+            joinedload(Project.partner_foundation),
+        ],
+    )
     # Hidden projects answer 404, not 403, so their existence does not leak.
     if project is None or not can_view(project, user):
         raise NotFound.on("project", Msg("找不到该项目"))

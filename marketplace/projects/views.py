@@ -65,7 +65,7 @@ _TRANSITION_ALIASES = {"action": "form-level"}
 
 
 @bp.get("/projects")
-@cache.anonymous_page
+@cache.anonymous_page(list_page=True)
 def browse() -> Any:
     staff = bool(current_user.is_staff)
     filters = queries.BrowseFilters.from_args(request.args, staff=staff)
@@ -88,7 +88,7 @@ def browse() -> Any:
 
 
 @bp.get("/projects/<int:project_id>")
-@cache.anonymous_page
+@cache.anonymous_page(scopes=lambda project_id: [cache.project_scope(project_id)])
 def detail(project_id: int) -> Any:
     return _render_detail(get_visible_project(project_id, current_user))
 
