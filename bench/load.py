@@ -61,7 +61,7 @@ class _Generator:
         self.errors: Counter[str] = Counter()
         self.confirmed = 0
         self.pledged = 0
-        self.cache_hits = 0
+        self.cache_hits: Counter[str] = Counter()  # answers served from the page cache, per kind
         self.remaining = plan["max_requests"]
         self.kinds, weights = zip(*plan["mix"].items(), strict=True)
         self.cumulative = [sum(weights[: i + 1]) for i in range(len(weights))]
@@ -75,7 +75,9 @@ class _Generator:
     def _pick(self, name: str) -> Any:
         return self.rng.choices(self.plan[name], cum_weights=self.popularity[name])[0]
 
-    async def _request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple:
+    async def _request(
+        self, kind: str, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple:
         reader, writer = await asyncio.open_connection("127.0.0.1", self.plan["port"])
         try:
             head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
@@ -91,13 +93,13 @@ class _Generator:
         status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
         head, _, body = rest.partition(b"\r\n\r\n")
         if b"\r\nx-page-cache: hit" in b"\r\n" + head.lower():
-            self.cache_hits += 1
+            self.cache_hits[kind] += 1
         return status, body
 
     async def _timed(self, kind: str, method: str, path: str, headers: dict[str, str], body: bytes = b""):
         began = time.perf_counter()
         try:
-            status, payload = await asyncio.wait_for(self._request(method, path, headers, body), 60)
+            status, payload = await asyncio.wait_for(self._request(kind, method, path, headers, body), 60)
         except Exception as error:  # a refused or reset connection, a timeout: counted, never raised
             self.errors[f"{kind} {type(error).__name__}"] += 1
             return None
@@ -172,7 +174,7 @@ class _Generator:
             "errors": dict(self.errors),
             "pledged": self.pledged,
             "confirmed": self.confirmed,
-            "cache_hits": self.cache_hits,
+            "cache_hits": dict(self.cache_hits),
         }
 
 
@@ -250,7 +252,7 @@ def run_generators(plan: dict[str, Any], procs: int) -> dict[str, Any]:
         | {"all": _quantiles(everything)},
         "errors": dict(errors),
         "server_errors": sum(n for e, n in errors.items() if " HTTP 5" in e),
-        "cache_hits": sum(r["cache_hits"] for r in results),
+        "cache_hits": dict(sum((Counter(r["cache_hits"]) for r in results), Counter())),
         "pledged": sum(r["pledged"] for r in results),
         "confirmed": sum(r["confirmed"] for r in results),
         "cores": {
@@ -773,7 +775,8 @@ def measure_marketplace(
                 {**plan, "phase": f"m{page_cache}-{n}", "seed": 10 + n}, args.generator_procs
             )
             run |= {"page_cache": page_cache, "workers": workers, "warm_confirmed": 0}
-            _log(json.dumps({k: run[k] for k in ("requests_per_s", "server_cpu_ms", "cache_hits", "counts")}))
+            shown = ("requests_per_s", "server_cpu_ms", "cache_hits", "counts", "cores")
+            _log(json.dumps({key: run[key] for key in shown}))
             runs.append(run)
         runs[0]["warm_confirmed"] = sum(w["confirmed"] for w in warm)
         runs[0]["warm_errors"] = sum(sum(w["errors"].values()) for w in warm)

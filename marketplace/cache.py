@@ -72,11 +72,15 @@ UNSEEN_TABLES = frozenset(
         "inspection_tasks",
     }
 )
-# Project columns that change with every pledge: they move a project's own page, not the lists'
-# membership or order beyond what PAGE_CACHE_LIST_SECONDS allows.
-PROJECT_COUNTERS = frozenset(
-    {"raised_amount", "matched_amount", "supporters_count", "disbursed_amount", "updated_at"}
-)
+# Columns that move with every pledge. A project's move its own page, and list cards only within
+# PAGE_CACHE_LIST_SECONDS; a matching pool's balance shows on the pool pages, which are not cached.
+# Changing only these does not bump ``site``.
+COUNTERS: dict[str, frozenset[str]] = {
+    "projects": frozenset(
+        {"raised_amount", "matched_amount", "supporters_count", "disbursed_amount", "updated_at"}
+    ),
+    "matching_pools": frozenset({"remaining", "updated_at"}),
+}
 
 
 def project_scope(project_id: int) -> str:
@@ -273,19 +277,16 @@ def anonymous_page(
 
 
 def _scopes_of(obj: object, session: Session) -> set[str]:
-    table = getattr(obj, "__tablename__", None)
+    table = getattr(obj, "__tablename__", "")
     if table in UNSEEN_TABLES:
         return set()
-    project_id = getattr(obj, "project_id", None)
-    if table == "projects":
+    project_id = getattr(obj, "id" if table == "projects" else "project_id", None)
+    scopes = {project_scope(project_id)} if isinstance(project_id, int) else set()
+    if table == "projects" or not scopes:
         changed = _changed_columns(obj) if obj in session.dirty else {"*"}
-        scopes = {project_scope(obj.id)} if getattr(obj, "id", None) is not None else set()
-        if changed - PROJECT_COUNTERS:
+        if changed - COUNTERS.get(table, frozenset()):
             scopes.add(SITE)
-        return scopes
-    if isinstance(project_id, int):
-        return {project_scope(project_id)}
-    return {SITE}
+    return scopes
 
 
 def _changed_columns(obj: object) -> set[str]:
@@ -316,14 +317,15 @@ def _on_bulk(state: ORMExecuteState) -> None:
     statement: Any = state.statement
     entity = mapper.class_
     key_column = entity.id if table == "projects" else getattr(entity, "project_id", None)
-    if state.is_update and table == "projects":
+    if table == "projects" or key_column is None:
         # SQLAlchemy keeps an UPDATE's SET clause in `_values` (no public accessor): keys are
         # column names or Column objects.
-        names = {getattr(name, "key", name) for name in (statement._values or {})}
-        if names - PROJECT_COUNTERS:
+        names = (
+            {getattr(name, "key", name) for name in (statement._values or {})} if state.is_update else {"*"}
+        )
+        if names - COUNTERS.get(table, frozenset()):
             scopes.add(SITE)
-    elif key_column is None:
-        scopes.add(SITE)
+    if key_column is None:
         return
     ids = state.session.execute(
         select(key_column).where(statement.whereclause).distinct(), execution_options={"autoflush": False}
@@ -341,7 +343,8 @@ def _after_commit(session: Session) -> None:
         page_store().bump(_GENERATION_PREFIX + scope for scope in sorted(scopes))
 
 
-def init_app(app: Flask) -> None:  # noqa: ARG001 - the listeners serve every app of the process
+def init_app(app: Flask) -> None:
+    """Listen on every session (idempotent); each app decides per commit whether it caches."""
     for name, listener in (
         ("after_flush", _after_flush),
         ("after_commit", _after_commit),

@@ -21,7 +21,7 @@ from marketplace.messages import Msg
 from marketplace.money import BASIS_POINTS, parse_yuan
 from marketplace.pledges.operations import PoolInput
 from marketplace.projects.forms import MarkRequired
-from marketplace.taxonomy.models import Category, District
+from marketplace.taxonomy.reference import CategoryRow, DistrictRow
 from marketplace.timeutil import LOCAL_TZ, parse_iso_deadline, to_local, utcnow
 from marketplace.web import localized
 
@@ -140,7 +140,7 @@ class PoolForm(FlaskForm):
         description=_l("北京时间；结束后不再配捐，已配的款项不受影响"),
     )
 
-    def set_choices(self, categories: Iterable[Category], districts: Iterable[District]) -> None:
+    def set_choices(self, categories: Iterable[CategoryRow], districts: Iterable[DistrictRow]) -> None:
         self.category_ids.choices = [(str(category.id), localized(category)) for category in categories]
         self.districts.choices = [(district.name, localized(district)) for district in districts]
 

@@ -31,7 +31,7 @@ from marketplace.pledges.operations import (
 )
 from marketplace.pledges.pool_forms import PoolForm, format_ratio
 from marketplace.projects import queries
-from marketplace.taxonomy.models import Category
+from marketplace.taxonomy.reference import CategoryRow
 from marketplace.timeutil import utcnow
 from marketplace.web import translate
 
@@ -57,7 +57,7 @@ class PoolView:
     phase_label: Msg
     ratio: str
     remaining_percent: int
-    categories: list[Category]
+    categories: list[CategoryRow]
 
     @property
     def is_running(self) -> bool:
@@ -75,7 +75,7 @@ def _phase(pool: MatchingPool, now: datetime) -> str:
     return "active" if pool.remaining > 0 else "exhausted"
 
 
-def _view(pool: MatchingPool, now: datetime, categories: dict[int, Category]) -> PoolView:
+def _view(pool: MatchingPool, now: datetime, categories: dict[int, CategoryRow]) -> PoolView:
     phase = _phase(pool, now)
     badge, label = _PHASES[phase]
     return PoolView(
@@ -89,7 +89,7 @@ def _view(pool: MatchingPool, now: datetime, categories: dict[int, Category]) ->
     )
 
 
-def _categories_by_id() -> dict[int, Category]:
+def _categories_by_id() -> dict[int, CategoryRow]:
     return {category.id: category for category in queries.categories()}
 
 

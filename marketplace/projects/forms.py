@@ -24,7 +24,7 @@ from marketplace.projects.operations import (
     latest_deadline_day,
 )
 from marketplace.projects.states import FundingModel
-from marketplace.taxonomy.models import Category, District
+from marketplace.taxonomy.reference import CategoryRow, DistrictRow
 from marketplace.timeutil import local_today, to_local
 from marketplace.uploads import CONTENT_TYPES
 from marketplace.web import localized
@@ -124,7 +124,7 @@ class ProjectForm(FlaskForm):
         description=_l("选填，PNG、JPEG 或 WebP 格式，不超过 5 MB，建议 16:9 横图"),
     )
 
-    def set_choices(self, categories: Iterable[Category], districts: Iterable[District]) -> None:
+    def set_choices(self, categories: Iterable[CategoryRow], districts: Iterable[DistrictRow]) -> None:
         placeholder = [SelectChoice("", _l("请选择"))]
         self.category.choices = placeholder + [
             SelectChoice(category.slug, localized(category)) for category in categories

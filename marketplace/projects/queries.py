@@ -20,7 +20,9 @@ from marketplace.parties.models import Company, Organization, VerificationStatus
 from marketplace.projects.models import Project, ProjectTransition
 from marketplace.projects.states import PUBLIC_STATUSES, STATUS_LABELS, ProjectAction, ProjectStatus
 from marketplace.search.types import SearchRequest
-from marketplace.taxonomy.models import Category, District
+from marketplace.taxonomy import reference
+from marketplace.taxonomy.models import Category
+from marketplace.taxonomy.reference import CategoryRow, DistrictRow
 from marketplace.timeutil import utcnow
 
 # Longer input is accepted and cut by the search engine, which tells the visitor it did so.
@@ -247,12 +249,12 @@ def platform_stats() -> PlatformStats:
     return PlatformStats(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
-def categories() -> Sequence[Category]:
-    return db.session.scalars(select(Category).order_by(Category.position, Category.id)).all()
+def categories() -> Sequence[CategoryRow]:
+    return reference.categories()
 
 
-def districts() -> Sequence[District]:
-    return db.session.scalars(select(District).order_by(District.position, District.name)).all()
+def districts() -> Sequence[DistrictRow]:
+    return reference.districts()
 
 
 def category_shortcuts() -> list[tuple[Category, int]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import copy
 import heapq
 import html
 import logging
@@ -154,6 +155,50 @@ class _Pack:
         self.progress = [r[3] * 100 // r[4] if r[4] > 0 else 0 for r in rows]
         self.grade = [r[5] for r in rows]
         self.versions = [r[6].hex() for r in rows]
+
+
+def _refreshed_searcher(ix: Any, old: Any) -> tuple[Any, list[Any]]:
+    """A searcher over the index's latest generation that keeps the opened readers of the segments
+    it still has, and the readers it no longer needs (to close once it is in use). Opening every
+    segment again read each one's term index anew at every generation: with the indexer committing
+    every 2 s under load, that was the largest single cost of a search."""
+    from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+    from whoosh.searching import Searcher
+
+    toc = ix._read_toc()
+    opened = {
+        reader.segment().segment_id(): reader
+        for reader, _ in old.reader().leaf_readers()
+        if isinstance(reader, SegmentReader)
+    }
+    readers = []
+    for segment in toc.segments:
+        previous = opened.pop(segment.segment_id(), None)
+        if previous is None:
+            readers.append(SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation))
+        else:
+            readers.append(_with_segment(previous, segment, toc.generation))
+    if not readers:
+        reader = EmptyReader(toc.schema)
+    elif len(readers) == 1:
+        reader = readers[0]
+    else:
+        reader = MultiReader(readers, generation=toc.generation)
+    return Searcher(reader, fromindex=ix), list(opened.values())
+
+
+def _with_segment(reader: Any, segment: Any, generation: int) -> Any:
+    """``reader``'s open files, seen through the segment as the new generation records it: the same
+    files, perhaps more deleted documents. Whoosh's reader and its per-document reader both ask the
+    segment object which documents are deleted, so both get the new one."""
+    fresh = copy.copy(reader)
+    fresh.__dict__.pop("deleted_docs_set", None)  # a cached_property of the old deletions
+    fresh._segment = segment
+    fresh._gen = generation
+    perdoc = copy.copy(reader._perdoc)
+    perdoc._segment = segment
+    fresh._perdoc = perdoc
+    return fresh
 
 
 class _SegmentCache:
@@ -662,20 +707,21 @@ class SearchIndex:
             self._drop()
             raise IndexUnavailable(f"cannot read search index {self.directory}: {exc!r}")
         if latest != self._gen.generation:
-            # A new searcher, not ``searcher.refresh()``: Whoosh 2.7 reuses the reader of a segment
-            # that gained deletions and would keep showing the deleted documents. Everything the
-            # engine caches per segment stays (segments never change, only their deletions do).
+            # Not ``searcher.refresh()``: Whoosh 2.7 reuses the reader of a segment that gained
+            # deletions and would keep showing the deleted documents. Everything the engine caches
+            # per segment stays (segments never change, only their deletions do).
             old = self._gen.searcher
             try:
-                searcher = self._ix.searcher()
+                searcher, closing = _refreshed_searcher(self._ix, old)
             except Exception:
                 self._drop()
                 self._ix = self._open_ix()
                 self._ident = ident
-                searcher = self._open_searcher()
+                searcher, closing = self._open_searcher(), [old]
             self._set_searcher(searcher)
-            with contextlib.suppress(Exception):
-                old.close()
+            for reader in closing:
+                with contextlib.suppress(Exception):
+                    reader.close()
         elif not self._files_intact():
             return self._reopen(ident)
         assert self._gen is not None

@@ -119,6 +119,30 @@ def test_apply_upserts_replace_and_deletes_remove(index: SearchIndex) -> None:
     assert index.last_applied() == 3
 
 
+def test_a_reader_keeps_the_segments_it_has_open_and_sees_their_new_deletions(index: SearchIndex) -> None:
+    """A web worker's index, refreshed after the indexer process committed: the segment it already
+    had is not opened again (its term index read anew), yet the document replaced in it is gone."""
+    index.apply([CORPUS[0], CORPUS[1]], applied_through=1)
+    worker = SearchIndex(index.directory)
+    assert ids(search(worker, "助餐")) == [1]
+
+    def open_terms() -> dict[str, object]:
+        return {
+            leaf.segment().segment_id(): leaf._terms
+            for leaf, _ in worker._current().searcher.reader().leaf_readers()
+        }
+
+    before = open_terms()
+    index.apply([replace(CORPUS[0], title="长者午餐服务", tags=())], applied_through=2)
+    assert ids(search(worker, "午餐服务")) == [1]
+    assert ids(search(worker, "助餐点")) == []
+    assert ids(search(worker, "作业辅导")) == [2]
+    after = open_terms()
+    assert len(after) == 2
+    kept = set(before) & set(after)
+    assert kept and all(after[segid] is before[segid] for segid in kept)
+
+
 def test_last_applied_is_persisted_atomically(index: SearchIndex, monkeypatch: pytest.MonkeyPatch) -> None:
     index.apply([CORPUS[0]], applied_through=10)
     assert SearchIndex(index.directory).last_applied() == 10
