@@ -45,6 +45,8 @@ from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList
 
 log = logging.getLogger(__name__)
 
@@ -327,10 +329,39 @@ def _on_bulk(state: ORMExecuteState) -> None:
             scopes.add(SITE)
     if key_column is None:
         return
-    ids = state.session.execute(
-        select(key_column).where(statement.whereclause).distinct(), execution_options={"autoflush": False}
-    ).scalars()
+    ids = _pinned_project_ids(state.session, entity, table, statement.whereclause)
+    if ids is None:
+        ids = state.session.execute(
+            select(key_column).where(statement.whereclause).distinct(), execution_options={"autoflush": False}
+        ).scalars()
     scopes.update(project_scope(project_id) for project_id in ids if project_id is not None)
+
+
+def _pinned_project_ids(session: Session, entity: Any, table: str, where: Any) -> list[int] | None:
+    """The project of a statement whose WHERE pins it (``project_id == 5``) or pins one row by id
+    (``Pledge.id == 7 AND …``, as every money statement does), without a query: the id itself for
+    a project, else the ``project_id`` of the session's copy of that row. None when it cannot tell."""
+    criteria = (
+        where.clauses
+        if isinstance(where, BooleanClauseList) and where.operator is operators.and_
+        else [where]
+    )
+    pinned = {
+        criterion.left.key: criterion.right.effective_value
+        for criterion in criteria
+        if isinstance(criterion, BinaryExpression)
+        and criterion.operator is operators.eq
+        and isinstance(criterion.right, BindParameter)
+        and getattr(criterion.left, "table", None) is entity.__table__
+    }
+    if table == "projects" and "id" in pinned:
+        return [pinned["id"]]
+    if "project_id" in pinned:
+        return [pinned["project_id"]]
+    if "id" in pinned:
+        row = session.identity_map.get(inspect(entity).identity_key_from_primary_key([pinned["id"]]))
+        return [row.project_id] if row is not None else None
+    return None
 
 
 def _tracking() -> bool:

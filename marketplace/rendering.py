@@ -7,6 +7,7 @@ going through :func:`render_markdown`.
 
 from __future__ import annotations
 
+import functools
 import xml.etree.ElementTree as etree
 
 import markdown
@@ -72,4 +73,11 @@ def render_markdown(text: str) -> str:
     """Render user-written Markdown to HTML that is safe to insert into a page."""
     if not text or not text.strip():
         return ""
+    return _render(text)
+
+
+@functools.lru_cache(maxsize=512)
+def _render(text: str) -> str:
+    # The same text gives the same HTML: a project page shows the same description at every visit,
+    # and building a Markdown parser, converting and sanitising cost ~2 ms each time.
     return _cleaner.clean(_markdown().convert(text))

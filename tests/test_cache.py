@@ -17,6 +17,7 @@ from marketplace import audit, cache
 from marketplace.accounts.models import User
 from marketplace.extensions import db
 from marketplace.moderation import operations as moderation
+from marketplace.pledges.models import Pledge
 from marketplace.projects.models import Project
 from marketplace.web import LANGUAGE_COOKIE
 from tests import factories
@@ -133,6 +134,27 @@ def test_a_confirmed_pledge_shows_on_its_project_page_at_once_and_on_list_cards_
     _later(monkeypatch, 31)
     body, status = _page(cached_app, "/projects")
     assert status == "miss" and "¥1,234" in body
+
+
+def test_a_statement_that_changes_a_pledge_drops_its_project_page_only(cached_app: Flask) -> None:
+    """A bulk UPDATE of a pledge names no project: the cache finds it from the session's copy of the
+    pledge, or else asks the database; the other pages stay cached."""
+    world = _world(cached_app)
+    with cached_app.app_context():
+        project = db.session.get(Project, world.published_id)
+        company = db.session.scalar(select(User).where(User.email == world.company_email))
+        pledge_id = factories.pledge(project, company, 50_000).id
+    detail = f"/projects/{world.published_id}"
+    for loaded in (False, True):
+        for path in (detail, "/projects"):
+            _page(cached_app, path)
+        with cached_app.app_context():
+            if loaded:
+                db.session.get(Pledge, pledge_id)
+            db.session.execute(update(Pledge).where(Pledge.id == pledge_id).values(message="谢谢大家"))
+            db.session.commit()
+        assert _page(cached_app, detail)[1] == "miss"
+        assert _page(cached_app, "/projects")[1] == "hit"
 
 
 def test_hiding_a_project_takes_it_off_every_cached_page_at_once(cached_app: Flask) -> None:

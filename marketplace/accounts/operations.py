@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from marketplace import audit
 from marketplace.accounts.models import ApiToken, Role, User
@@ -227,7 +228,9 @@ def revoke_api_token(raw_token: str) -> bool:
 
 def user_for_token(raw_token: str) -> User | None:
     token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _token_digest(raw_token), ApiToken.revoked_at.is_(None))
+        select(ApiToken)
+        .where(ApiToken.token_hash == _token_digest(raw_token), ApiToken.revoked_at.is_(None))
+        .options(joinedload(ApiToken.user))  # every API request: one query, not two
     )
     if token is None or not token.user.active:
         return None

@@ -149,6 +149,14 @@ def _pledge_response(pledge: Pledge, user: User, status: int = 200) -> Any:
     return response
 
 
+def _committed_pledge_response(pledge: Pledge, user: User, status: int = 200) -> Any:
+    """Serialise, then commit: the flushed rows are what commits, and after the commit every
+    attribute the answer shows would be loaded again, a query per expired object."""
+    response = _pledge_response(pledge, user, status)
+    db.session.commit()
+    return response
+
+
 @bp.post("/projects/<int:project_id>/pledges")
 @api_login_required
 @limiter.shared_limit(pledge_rate_limit, PLEDGE_LIMIT_SCOPE, key_func=pledger_key)
@@ -181,8 +189,7 @@ def create_pledge_endpoint(project_id: int) -> Any:
             checkout_url_for(pledge)
         except GatewayError as error:
             raise _gateway_failed(error, f"checkout for pledge {pledge.id}") from None
-    db.session.commit()
-    response = _pledge_response(pledge, user, 201)
+    response = _committed_pledge_response(pledge, user, 201)
     response.headers["Location"] = url_for("api.get_pledge", pledge_id=pledge.id)
     return response
 
@@ -209,8 +216,7 @@ def confirm_pledge_endpoint(pledge_id: int) -> Any:
     confirm_offline_pledge(
         pledge, user, received_amount=body["received_amount"], bank_reference=body.get("bank_reference")
     )
-    db.session.commit()
-    return _pledge_response(pledge, user)
+    return _committed_pledge_response(pledge, user)
 
 
 @bp.post("/pledges/<int:pledge_id>/refund")
@@ -224,8 +230,7 @@ def refund_pledge_endpoint(pledge_id: int) -> Any:
         refund_pledge(pledge, user, amount=body.get("amount"), gateway=get_gateway())
     except GatewayError as error:
         raise _gateway_failed(error, f"refund of pledge {pledge.id}") from None
-    db.session.commit()
-    return _pledge_response(pledge, user)
+    return _committed_pledge_response(pledge, user)
 
 
 # ───────────── the ledger ─────────────
