@@ -19,9 +19,11 @@ worker_class = "sync"
 timeout = int(os.environ.get("MARKETPLACE_WORKER_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then so a slow leak in a library never grows without bound.
-max_requests = 5000
-max_requests_jitter = 500
+# Recycle workers now and then so a slow leak in a library never grows without bound — rarely: a new
+# worker spends ~5 s of CPU on imports, jieba's dictionary and cold template and index caches, and
+# at 5000 requests that was a restart every half minute under bench/load.py, 15 % of the CPU.
+max_requests = 50_000
+max_requests_jitter = 5_000
 # The request id is the app's own X-Request-Id response header (nginx passes its $request_id in,
 # the app makes one up otherwise), so an access-log line, the audit event and the error log of one
 # request share it. fwd= is the client as nginx saw it (h is nginx itself).
