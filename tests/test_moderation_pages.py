@@ -216,3 +216,19 @@ def test_anonymous_reports_are_limited_per_ip_and_signed_in_ones_are_not(
     ] == [303] * 4
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AbuseReport)) == 6
+
+
+def test_the_home_page_figures_leave_out_what_moderation_holds(app: Flask, scene: Scene) -> None:
+    from marketplace.projects import queries
+
+    with app.app_context():
+        shown = queries.platform_stats()
+        assert (shown.published_projects, shown.raised_fen, shown.verified_organizations) == (1, 20_000, 1)
+        staff = db.session.scalar(select(User).where(User.email == scene.staff))
+        ops.decide(staff, "organization", scene.organization_id, "hide", "核实登记证书")
+        db.session.commit()
+        held = queries.platform_stats()
+        assert (held.published_projects, held.raised_fen, held.verified_organizations) == (0, 0, 0)
+        assert all(count == 0 for _category, count in queries.category_shortcuts())
+    page = text(app.test_client().get("/"))
+    assert "四点半课堂" not in page

@@ -23,6 +23,7 @@ from marketplace.parties.operations import categories_named
 from marketplace.tenders import operations as ops
 from marketplace.tenders import partner_operations as finder
 from marketplace.tenders.models import ConsortiumInvitation, Tender
+from marketplace.timeutil import utcnow
 from tests import factories
 from tests.tender_support import (
     PDF,
@@ -219,6 +220,19 @@ def test_never_suggested(world: World) -> None:
     suggested = {s.organization.id for s in _suggested(world, limit=50)}
     for name in ("lead", "unverified", "league", "committed", "rival"):
         assert world.org_id(name) not in suggested, name
+
+
+def test_an_organization_moderation_holds_is_neither_suggested_nor_invited(world: World) -> None:
+    local_id = world.org_id("local")
+    assert local_id in {s.organization.id for s in _suggested(world)}
+    db.session.get(Organization, local_id).hidden_at = utcnow()
+    db.session.commit()
+    assert local_id not in {s.organization.id for s in _suggested(world, limit=50)}
+    with pytest.raises(NotFound) as refused:
+        finder.invite_partner(world.tender, world.lead, local_id)
+    db.session.rollback()
+    assert refused.value.message == "找不到该社会组织"  # the same answer as for no such organization
+    assert db.session.scalar(select(func.count()).select_from(ConsortiumInvitation)) == 0
 
 
 def test_the_limit_caps_the_list_and_is_checked(world: World) -> None:

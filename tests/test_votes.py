@@ -262,6 +262,18 @@ def test_bad_ballots_are_refused_and_keep_the_code(scene: Scene, chosen: Any, re
 # ───────────── once per identity and round, only while open ─────────────
 
 
+def test_an_organization_moderation_holds_cannot_be_voted_for(scene: Scene) -> None:
+    from marketplace.parties.models import Organization
+
+    db.session.get(Organization, scene.orgs[1]).hidden_at = utcnow()
+    db.session.commit()
+    code = send(scene)
+    refused(lambda: vote(scene, code, [scene.orgs[1]]))
+    assert counts() == (0, 0)
+    ballot = vote(scene, code, [scene.orgs[0]])  # the code was kept; the others still count
+    assert [choice.organization_id for choice in ballot.choices] == [scene.orgs[0]]
+
+
 def test_a_second_vote_is_refused_even_with_a_fresh_code(scene: Scene) -> None:
     vote(scene, send(scene), [scene.orgs[0]])
     error = refused(lambda: send(scene, now=utcnow() + timedelta(minutes=5)), voting.AlreadyVoted)

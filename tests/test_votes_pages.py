@@ -186,3 +186,15 @@ def test_the_forms_carry_csrf_tokens(make_app: Any) -> None:
     )
     assert response.status_code == 303
     assert _votes(app) == (1, 1)
+
+
+def test_an_organization_moderation_holds_is_not_on_the_ballot(app: Flask, client: FlaskClient) -> None:
+    from marketplace.timeutil import utcnow
+
+    round_id, orgs, names = _setup(app)
+    with app.app_context():
+        db.session.get(Organization, orgs[1]).hidden_at = utcnow()
+        db.session.commit()
+    page = text(client.get(f"/evaluations/{round_id}/vote"))
+    assert names[0] in page and names[2] in page
+    assert names[1] not in page

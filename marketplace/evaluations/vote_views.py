@@ -25,6 +25,7 @@ from marketplace.evaluations.voting_rules import Channel, Identity, clean_code, 
 from marketplace.extensions import db, limiter
 from marketplace.forms import populate_errors
 from marketplace.messages import Msg
+from marketplace.moderation.visibility import listed_organizations
 from marketplace.parties.models import Organization
 from marketplace.web import translate
 
@@ -68,7 +69,7 @@ def _participants(evaluation_round: EvaluationRound) -> list[Organization]:
         db.session.scalars(
             select(Organization)
             .join(EvaluationParticipant, EvaluationParticipant.organization_id == Organization.id)
-            .where(EvaluationParticipant.round_id == evaluation_round.id)
+            .where(EvaluationParticipant.round_id == evaluation_round.id, listed_organizations())
             .options(joinedload(Organization.district_ref))
             .order_by(Organization.name, Organization.id)
         ).unique()

@@ -46,6 +46,8 @@ from marketplace.evaluations.voting_rules import (
 )
 from marketplace.extensions import db
 from marketplace.messages import Msg
+from marketplace.moderation.visibility import listed_organizations
+from marketplace.parties.models import Organization
 from marketplace.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -193,11 +195,13 @@ def _latest_code(evaluation_round: EvaluationRound, digest: str) -> VoteCode | N
 
 
 def _participant_ids(evaluation_round: EvaluationRound) -> list[int]:
+    """The organizations a ballot may name: the round's, less those moderation holds (the vote page
+    does not show them either)."""
     return list(
         db.session.scalars(
-            select(EvaluationParticipant.organization_id).where(
-                EvaluationParticipant.round_id == evaluation_round.id
-            )
+            select(EvaluationParticipant.organization_id)
+            .join(Organization, Organization.id == EvaluationParticipant.organization_id)
+            .where(EvaluationParticipant.round_id == evaluation_round.id, listed_organizations())
         )
     )
 

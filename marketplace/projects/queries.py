@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from marketplace.extensions import db
 from marketplace.messages import Msg
-from marketplace.moderation.visibility import listed_projects
+from marketplace.moderation.visibility import listed_organizations, listed_projects
 from marketplace.parties.models import Company, Organization, VerificationStatus
 from marketplace.projects.models import Project, ProjectTransition
 from marketplace.projects.states import PUBLIC_STATUSES, STATUS_LABELS, ProjectAction, ProjectStatus
@@ -231,17 +231,20 @@ class PlatformStats:
 
 
 def platform_stats() -> PlatformStats:
-    """Headline figures, one round trip: everything ever published and the money it raised."""
+    """Headline figures, one round trip: everything ever published and the money it raised, leaving
+    out what moderation holds (as every other public list does)."""
     public = [status.value for status in PUBLIC_STATUSES]
     verified = VerificationStatus.VERIFIED.value
     row = db.session.execute(
         select(
-            select(func.count(Project.id)).where(Project.status.in_(public)).scalar_subquery(),
+            select(func.count(Project.id))
+            .where(Project.status.in_(public), listed_projects())
+            .scalar_subquery(),
             select(func.coalesce(func.sum(Project.raised_amount), 0))
-            .where(Project.status.in_(public))
+            .where(Project.status.in_(public), listed_projects())
             .scalar_subquery(),
             select(func.count(Organization.id))
-            .where(Organization.verification_status == verified)
+            .where(Organization.verification_status == verified, listed_organizations())
             .scalar_subquery(),
             select(func.count(Company.id)).where(Company.verification_status == verified).scalar_subquery(),
         )
@@ -261,7 +264,7 @@ def category_shortcuts() -> list[tuple[Category, int]]:
     """Every category with its number of projects currently raising money."""
     counts = (
         select(Project.category_id, func.count(Project.id).label("n"))
-        .where(Project.status == ProjectStatus.PUBLISHED)
+        .where(Project.status == ProjectStatus.PUBLISHED, listed_projects())
         .group_by(Project.category_id)
         .subquery()
     )

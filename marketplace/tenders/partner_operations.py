@@ -24,6 +24,7 @@ from marketplace.agreements.states import AgreementStatus
 from marketplace.errors import Conflict, DomainError, Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.messages import Msg
+from marketplace.moderation.visibility import listed_organizations
 from marketplace.parties.models import Organization, VerificationStatus
 from marketplace.projects.models import Project
 from marketplace.projects.states import ProjectStatus
@@ -262,6 +263,7 @@ def suggest_partners(
                 Organization.id != lead_organization.id,
                 Organization.verification_status == VerificationStatus.VERIFIED.value,
                 Organization.is_league_body.is_(False),
+                listed_organizations(),  # nor one moderation holds
             )
             .options(selectinload(Organization.business_areas))
             .order_by(Organization.id)
@@ -358,7 +360,8 @@ def invite_partner(
     if existing is not None:
         return existing
     organization = db.session.get(Organization, target_id)
-    if organization is None:
+    # One moderation holds answers as a missing one: its existence does not leak.
+    if organization is None or organization.hidden_at is not None:
         raise NotFound.on("organization_id", Msg("找不到该社会组织"))
     lead_bid = _lead_bid(tender, lead.id)
     bound = _bound(tender, lead_bid.id if lead_bid else None)
