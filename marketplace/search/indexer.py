@@ -130,8 +130,15 @@ class Indexer:
                 project_ids = {row.entity_id for row in rows}
                 documents = documents_for(session, project_ids)
             through = max(since, rows[-1].id)
+            # Rewrite only what changed: a pending pledge, a sweep's re-applied rows and most
+            # outbox rows leave the document as indexed, and every write is a new segment that each
+            # web worker must open.
+            indexed = index.versions()
             index.apply(
-                documents.values(), project_ids - documents.keys(), applied_through=through, wait=wait
+                [doc for pid, doc in documents.items() if indexed.get(pid) != doc.version],
+                [pid for pid in project_ids - documents.keys() if pid in indexed],
+                applied_through=through,
+                wait=wait,
             )
             applied += len(project_ids)
             first_pass = False

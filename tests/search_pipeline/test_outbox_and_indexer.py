@@ -99,6 +99,31 @@ def test_every_kind_of_change_reaches_the_index(search_app: Flask) -> None:
         _check(app)
 
 
+def test_a_change_that_leaves_the_document_as_indexed_writes_no_segment(search_app: Flask) -> None:
+    """A pending pledge (nothing the index holds moved) is applied without a writer commit, so no web
+    worker has a new segment to open; a confirmed one (the raised amount moved) is written."""
+    app = search_app
+    with app.app_context():
+        owner = factories.org_member()
+        project = factories.project(owner, status="published", reviewer=factories.staff())
+        company = factories.company_member()
+        indexer, index = get_service().indexer(), get_service().index()
+        indexer.apply_pending(index=index)
+
+        def segments() -> list[str]:
+            return sorted(path.name for path in index.directory.iterdir() if path.suffix == ".seg")
+
+        written, applied = segments(), index.last_applied()
+        factories.pledge(project, company, 10_000, paid=False)
+        indexer.apply_pending(index=index)
+        assert index.last_applied() > applied  # the outbox row is applied…
+        assert segments() == written  # …without writing a segment
+        factories.pledge(project, company, 20_000)
+        indexer.apply_pending(index=index)
+        assert segments() != written
+    _check(app)
+
+
 def test_a_rolled_back_change_writes_no_outbox_row(search_app: Flask) -> None:
     with search_app.app_context():
         owner = factories.org_member()
