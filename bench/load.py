@@ -8,7 +8,9 @@ gunicorn settings serving a bare Flask "hello" app under the same client, for th
 It creates a fresh database `qqc_load_<pid>` on 127.0.0.1:5432 (user postgres, dropped at the
 end), runs `flask db upgrade`, `flask demo`, `python -m bench.scale` (to 10,000 projects) and
 `flask search reindex`, issues an API token to a demo company and to a staff member, starts
-gunicorn, warms it up untimed, and measures. The load comes from a separate process (asyncio
+gunicorn as deploy/ runs it (web workers without indexing, `flask search watch` beside them), warms
+it up untimed, and measures — once with the page cache in Redis (database 15 by default, emptied
+before each run) and once without. The load comes from a separate process (asyncio
 streams, one connection per request, as gunicorn's sync workers close it after each response), so
 the client takes little CPU from the server; its CPU share is reported. Afterwards the books are
 checked in the database: every project's raised amount equals its ledger and its paid pledges plus
@@ -24,6 +26,7 @@ import json
 import os
 import random
 import resource
+import secrets
 import statistics
 import subprocess
 import sys
@@ -129,7 +132,7 @@ class _Generator:
             elif kind == "project":
                 await self._timed(kind, "GET", f"/projects/{self._pick('projects')}", {})
             elif pending is None:
-                tag = f"{plan['phase']}-{plan['proc']}-{index}-{n}"
+                tag = f"{plan['run']}-{plan['phase']}-{plan['proc']}-{index}-{n}"
                 amount = plan["amount"] + (index * 7 + n) % 100  # varied fen: a lost fen would show
                 headers, body = self._json_post(
                     plan["company_token"], {"amount": amount, "method": "bank_transfer"}, f"load-{tag}"
@@ -147,7 +150,7 @@ class _Generator:
                 headers, body = self._json_post(
                     plan["staff_token"],
                     {
-                        "bank_reference": f"LOAD-{plan['phase']}-{plan['proc']}-{index}-{n}",
+                        "bank_reference": f"LOAD-{plan['run']}-{plan['phase']}-{plan['proc']}-{index}-{n}",
                         "received_amount": amount,
                     },
                     None,
@@ -601,10 +604,14 @@ def _setup(report: dict[str, Any]) -> str:
         f"fixture), {MIX['project']} % project pages ({report['public_projects']:,} public projects), "
         f"{MIX['pledge']} % API pledges by bank transfer alternating with staff confirmations (over "
         f"{report['targets']:,} open projects). Page popularity: {popularity}. Page cache "
-        f"(marketplace/cache.py) {'in Redis on 127.0.0.1' if report['redis'] else 'per worker in memory'}. "
+        f"(marketplace/cache.py) {_cache_place(report)}. "
         f"Untimed warm-up (20 s with one client per worker, then {report['warmup']:g} s of the full load), "
         f"then {report['duration']:g} s timed per run."
     )
+
+
+def _cache_place(report: dict[str, Any]) -> str:
+    return "in Redis on 127.0.0.1, emptied before each run" if report["redis"] else "per worker in memory"
 
 
 def _quiet_or_not(report: dict[str, Any]) -> str:
@@ -700,7 +707,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per timed mixed run")
     parser.add_argument("--repeats", type=int, default=1, help="timed mixed runs (medians reported)")
-    parser.add_argument("--warmup", type=float, default=15.0, help="untimed seconds of the same load first")
+    parser.add_argument("--warmup", type=float, default=30.0, help="untimed seconds of the same load first")
     parser.add_argument("--max-requests", type=int, default=200_000, help="hard bound per run")
     parser.add_argument("--workers", type=int, default=None, help="default: deploy/gunicorn.conf.py's rule")
     parser.add_argument("--generator-procs", type=int, default=1)
@@ -719,11 +726,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--page-cache",
         type=int,
         nargs="+",
-        default=[5],
-        help="PAGE_CACHE_SECONDS; one server and run set each",
+        default=[300, 0],
+        help="PAGE_CACHE_SECONDS; one server and run set each (300: production's default with Redis)",
     )
     parser.add_argument(
-        "--redis-url", default="", help="share the page cache in Redis (redis://127.0.0.1:6379/15)"
+        "--redis-url",
+        default="redis://127.0.0.1:6379/15",
+        help="the page cache's Redis database, FLUSHED before each run ('' keeps pages in each worker)",
     )
     parser.add_argument(
         "--skew",
@@ -755,6 +764,11 @@ def measure_marketplace(
 
     port = free_port()
     log_path = workdir / f"gunicorn-marketplace-cache{page_cache}.log"
+    if args.redis_url:
+        import redis
+
+        # Every run starts with an empty page cache: no page kept from an earlier run or setting.
+        redis.Redis.from_url(args.redis_url).flushdb()
     server_env = _server_env(env, args, page_cache)
     server = start_server(server_env, args.app, args.workers, port, log_path, "/projects")
     indexer = start_indexer(server_env, workdir / f"indexer-cache{page_cache}.log")
@@ -862,6 +876,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             "max_requests": args.max_requests,
             "amount": args.amount,
             "seed": 1,
+            # In every idempotency key and bank reference: a reused database holds earlier runs'
+            # pledges, and a key seen before would replay that (paid) pledge instead of a new one.
+            "run": secrets.token_hex(3),
             "skew": args.skew,
             "db_name": args.db_name,
             **{
