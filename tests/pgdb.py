@@ -16,6 +16,8 @@ def main(argv: list[str]) -> int:
     with psycopg.connect(admin_url, autocommit=True) as connection:
         if action == "create":
             connection.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+            # A throwaway database: commits need not wait for the disk (see tests/conftest.py).
+            connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         elif action == "drop":
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         else:

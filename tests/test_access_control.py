@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from types import ModuleType
 from typing import Any
@@ -22,7 +22,7 @@ from marketplace.extensions import db
 from marketplace.parties.models import Company, Organization
 from marketplace.projects.models import Project
 from marketplace.timeutil import local_today
-from tests import conftest, factories
+from tests import conftest, factories, rows_support
 from tests.access_cases import feature_modules
 from tests.access_cases.base import (
     DENIED,
@@ -229,6 +229,12 @@ ALL_CASES = PAGES + ACTIONS + API + [case for module in FEATURES for case in mod
 class Fixture:
     world: World
     ids: dict[str, Any]
+    # Each role signs in (or gets its API token) once per set of rows: the session cookie right after
+    # the login, or the bearer token. Every case then sends exactly what it sent after its own login.
+    credentials: dict[tuple[str, str], str] = field(default_factory=dict)
+    # ``_state`` of the rows as the last refused case left them (and checked them unchanged); None once
+    # an allowed case may have changed them.
+    state: tuple[Any, ...] | None = None
 
 
 # Which feature module a case came from: a write case is set up with that module's rows only.
@@ -253,13 +259,46 @@ def _build_fixture(features: Sequence[ModuleType] = FEATURES) -> Fixture:
     return Fixture(world, ids)
 
 
+# Per feature module (and "" for the base cases): the rows _build_fixture made last, copied right
+# after they were built, and the Fixture that names them.
+_SNAPSHOTS: dict[str, tuple[rows_support.RowSnapshot, Fixture]] = {}
+_RESTORABLE: dict[str, bool] = {}
+
+
+def _fixture_from_snapshot(
+    key: str,
+    features: Sequence[ModuleType],
+    app: Flask,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Fixture:
+    """Into empty tables: the rows of ``_build_fixture(features)``. Built through the operations the
+    first time; the next cases of the same features (for a short while: rows stamped "now" stay
+    recent) get the very same rows and upload files copied back, at a fraction of the cost."""
+    saved = _SNAPSHOTS.get(key)
+    if saved is not None and saved[0].fresh(database_url):
+        rows_support.restore(saved[0], app.config["UPLOAD_DIR"])
+        return replace(saved[1], credentials={}, state=None)
+    with app.app_context():
+        fixture = _build_fixture(features)
+    if database_url not in _RESTORABLE:
+        _RESTORABLE[database_url] = rows_support.can_restore(database_url)
+    if _RESTORABLE[database_url]:
+        snapshot = rows_support.take(database_url, app.config["UPLOAD_DIR"], tmp_path_factory.mktemp("rows"))
+        _SNAPSHOTS[key] = (snapshot, replace(fixture, credentials={}, state=None))
+    return fixture
+
+
 @pytest.fixture
-def setup(app: Flask, request: pytest.FixtureRequest) -> Fixture:
+def setup(
+    app: Flask, request: pytest.FixtureRequest, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Fixture:
     """A write case changes rows, so each gets its own: the world and its own feature's rows (every
     feature's would cost each of the several hundred write cases a few hundred milliseconds more)."""
     module = CASE_MODULES.get(id(request.node.callspec.params["case"]))
-    with app.app_context():
-        return _build_fixture([module] if module is not None else [])
+    features = [module] if module is not None else []
+    key = module.__name__ if module is not None else ""
+    return _fixture_from_snapshot(key, features, app, database_url, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
@@ -313,7 +352,7 @@ def _state(app: Flask) -> tuple[Any, ...]:
             _agreement_state(),
             _tender_state(),
             # Later features say what their routes could change in their case module's `state()`.
-            tuple(module.state() for module in feature_modules() if hasattr(module, "state")),
+            tuple(module.state() for module in FEATURES if hasattr(module, "state")),
         )
 
 
@@ -446,6 +485,28 @@ def _money_state() -> tuple[Any, ...]:
     )
 
 
+def _api_token(app: Flask, role: str, email: str, fixture: Fixture) -> str:
+    if ("token", role) not in fixture.credentials:
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.email == email))
+            fixture.credentials["token", role] = accounts.issue_api_token(user)
+            db.session.commit()
+    return fixture.credentials["token", role]
+
+
+def _session_cookie(app: Flask, role: str, email: str, fixture: Fixture) -> str:
+    """The session cookie a real login through /login sets (with its pending welcome message)."""
+    if ("session", role) not in fixture.credentials:
+        client = app.test_client()
+        login = client.post("/login", data={"email": email, "password": factories.PASSWORD})
+        assert login.status_code == 302, f"could not log in as {role}"
+        assert client.get_cookie("remember_token") is None
+        cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        assert cookie is not None, f"no session cookie after logging in as {role}"
+        fixture.credentials["session", role] = cookie.value
+    return fixture.credentials["session", role]
+
+
 def _call(app: Flask, case: Case, role: str, fixture: Fixture) -> Any:
     client = app.test_client()
     email = fixture.world.email_for(role)
@@ -453,14 +514,10 @@ def _call(app: Flask, case: Case, role: str, fixture: Fixture) -> Any:
     headers = dict(case.headers)
     if case.api:
         if email is not None:
-            with app.app_context():
-                user = db.session.scalar(select(User).where(User.email == email))
-                headers["Authorization"] = f"Bearer {accounts.issue_api_token(user)}"
-                db.session.commit()
+            headers["Authorization"] = f"Bearer {_api_token(app, role, email, fixture)}"
         return client.open(path, method=case.method, json=case.data or None, headers=headers)
     if email is not None:
-        login = client.post("/login", data={"email": email, "password": factories.PASSWORD})
-        assert login.status_code == 302, f"could not log in as {role}"
+        client.set_cookie(app.config["SESSION_COOKIE_NAME"], _session_cookie(app, role, email, fixture))
     data = {
         key.format(**fixture.ids): value.format(**fixture.ids) if isinstance(value, str) else value
         for key, value in case.data.items()
@@ -502,7 +559,9 @@ def test_access_matrix(app: Flask, setup: Fixture, case: Case, role: str) -> Non
 
 def _check(app: Flask, setup: Fixture, case: Case, role: str) -> None:
     expected = case.expect[role]
-    before = _state(app)
+    # The rows before the request: as the last refused case left them (it compared them), else read.
+    before = None if expected == OK else setup.state if setup.state is not None else _state(app)
+    setup.state = None
     response = _call(app, case, role, setup)
     status = response.status_code
     location = response.headers.get("Location", "")
@@ -523,7 +582,9 @@ def _check(app: Flask, setup: Fixture, case: Case, role: str) -> None:
         assert status in (403, 404), f"{role}: {case} gave {status}"
     if case.api:
         assert set(response.json) == {"error"}, "API errors are JSON, never HTML"
-    assert _state(app) == before, f"{role}: a refused {case} changed something"
+    after = _state(app)
+    assert after == before, f"{role}: a refused {case} changed something"
+    setup.state = after
 
 
 def test_every_route_is_in_the_matrix(app: Flask) -> None:

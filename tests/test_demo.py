@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
+import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
 from marketplace import audit
@@ -26,6 +29,8 @@ from marketplace.tenders import partner_operations
 from marketplace.tenders.models import Bid, Tender
 from marketplace.tenders.states import TenderStatus
 from marketplace.timeutil import local_today, utcnow
+from tests import conftest
+from tests.demo_support import SharedDemo
 
 LUCHENG_INCUBATED = (
     "海汇敬老助老公益发展中心",
@@ -34,6 +39,31 @@ LUCHENG_INCUBATED = (
     "荒岛图书社",
     "青少年社会工作服务中心",
 )
+
+
+_SHARED = SharedDemo()
+
+
+@pytest.fixture(scope="module")
+def shared_demo(database_url: str) -> Iterator[SharedDemo]:
+    yield _SHARED
+    _SHARED.dispose()
+
+
+def _run_demo(app: Flask) -> str:
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def demo(
+    shared_demo: SharedDemo, database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Flask, str]:
+    """The app after one real `flask demo` and what that run printed. The tests below only read what
+    it loaded (one signs in and takes a token), so they share one load. The test of loading twice
+    has its own."""
+    return shared_demo.get(database_url, tmp_path_factory, _run_demo)
 
 
 def _counts() -> dict[str, int]:
@@ -89,8 +119,10 @@ def test_demo_loads_once_and_prints_logins(app, runner):
         assert report.total == 2_850_000 and report.project.disbursed_amount >= report.total
 
 
-def test_demo_logins_work(app, runner, client, auth):
-    runner.invoke(args=["demo"])
+def test_demo_logins_work(demo):
+    app, _ = demo
+    client = app.test_client()
+    auth = conftest.AuthActions(client)
     response = client.post(
         "/api/v1/tokens", json={"email": "org@demo.qingqinchou.cn", "password": content.DEMO_PASSWORD}
     )
@@ -134,10 +166,9 @@ def _awaiting(email: str) -> list[int]:
     return [agreement.id for agreement, _ in agreements.awaiting_my_signature(_user(email))]
 
 
-def test_demo_agreements_cover_every_stage_of_the_brokered_workflow(app, runner):
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    assert "合作协议 7 个" in result.output
+def test_demo_agreements_cover_every_stage_of_the_brokered_workflow(demo):
+    app, output = demo
+    assert "合作协议 7 个" in output
     with app.app_context():
         today = local_today()
         statuses = set(
@@ -243,10 +274,9 @@ def _bid(tender: Tender, organization_name: str) -> Bid:
     return bid
 
 
-def test_demo_tenders_cover_every_state_through_the_operations(app, runner):
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    assert "政府购买服务 8 个" in result.output
+def test_demo_tenders_cover_every_state_through_the_operations(demo):
+    app, output = demo
+    assert "政府购买服务 8 个" in output
     with app.app_context():
         now = utcnow()
         statuses = set(db.session.scalars(select(Tender.status)).all())
@@ -368,8 +398,8 @@ def test_demo_tenders_cover_every_state_through_the_operations(app, runner):
         assert set(tenders.my_bids(org)) == {draft, safe.current_award.bid, wuma.bids[0]}
 
 
-def test_demo_consortium_member_sees_the_contract_it_must_sign(app, runner):
-    runner.invoke(args=["demo"])
+def test_demo_consortium_member_sees_the_contract_it_must_sign(demo):
+    app, _ = demo
     with app.app_context():
         contract = _tender(tender_content.SAFE_AT_HOME).current_award.agreement
         found = agreements.list_agreements(_user("org@demo.qingqinchou.cn"), agreements.AgreementFilters())

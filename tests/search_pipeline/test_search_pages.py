@@ -5,66 +5,46 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
 
-from marketplace import create_app
-from marketplace.extensions import db
 from marketplace.search.service import get_service
-from tests import conftest
+from tests.demo_support import SharedDemo
 
 
-def _load_demo_and_index(app: Flask) -> Flask:
+def _load_demo_and_index(app: Flask) -> str:
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["demo"]).exit_code == 0
+    demo = runner.invoke(args=["demo"])
+    assert demo.exit_code == 0, demo.output
     result = runner.invoke(args=["search", "reindex"])
     assert result.exit_code == 0, result.output
-    return app
+    return demo.output + result.output
 
 
-_SHARED: dict[str, Any] = {}
-
-
-def _dispose_shared() -> None:
-    if "app" in _SHARED:
-        with _SHARED["app"].app_context():
-            db.session.remove()
-            db.engine.dispose()
-    _SHARED.clear()
+_SHARED = SharedDemo()
 
 
 @pytest.fixture(scope="session")
-def shared_demo(database_url: str) -> Iterator[dict[str, Any]]:
+def shared_demo(database_url: str) -> Iterator[SharedDemo]:
     yield _SHARED
-    _dispose_shared()  # its connections closed before the session drops the test database
+    _SHARED.dispose()
 
 
 @pytest.fixture
-def demo_app(
-    shared_demo: dict[str, Any], database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Flask:
+def demo_app(shared_demo: SharedDemo, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
     """These tests only read, so they share one demo load and one index (five seconds each
-    otherwise), loaded again only after another test emptied the tables in between."""
-    generation = conftest.DATABASE_STATE["generation"]
-    if (shared_demo.get("generation"), shared_demo.get("database")) != (generation, database_url):
-        _dispose_shared()
-        conftest._empty_tables(database_url)
-        app = create_app(conftest.test_config(database_url, tmp_path_factory.mktemp("search-demo")))
-        shared_demo.update(
-            app=_load_demo_and_index(app),
-            generation=conftest.DATABASE_STATE["generation"],
-            database=database_url,
-        )
-    conftest.mark_dirty()
-    return shared_demo["app"]
+    otherwise)."""
+    app, _ = shared_demo.get(database_url, tmp_path_factory, _load_demo_and_index)
+    return app
 
 
 @pytest.fixture
 def own_demo_app(make_app) -> Flask:
     """For a test that breaks the index."""
-    return _load_demo_and_index(make_app())
+    app = make_app()
+    _load_demo_and_index(app)
+    return app
 
 
 def _card_titles(html: str) -> list[str]:
