@@ -329,6 +329,9 @@ def _on_bulk(state: ORMExecuteState) -> None:
             scopes.add(SITE)
     if key_column is None:
         return
+    if statement.whereclause is None:
+        scopes.add(SITE)  # every row (or a bulk by primary key): no query to find the projects
+        return
     ids = _pinned_project_ids(state.session, entity, table, statement.whereclause)
     if ids is None:
         ids = state.session.execute(

@@ -155,6 +155,11 @@ def test_a_statement_that_changes_a_pledge_drops_its_project_page_only(cached_ap
             db.session.commit()
         assert _page(cached_app, detail)[1] == "miss"
         assert _page(cached_app, "/projects")[1] == "hit"
+    # A statement over every pledge names no project at all: every page goes.
+    with cached_app.app_context():
+        db.session.execute(update(Pledge).values(message="谢谢"))
+        db.session.commit()
+    assert _page(cached_app, "/projects")[1] == "miss"
 
 
 def test_hiding_a_project_takes_it_off_every_cached_page_at_once(cached_app: Flask) -> None:
