@@ -178,29 +178,28 @@ class StoreUnavailable(Exception):
 _lock = threading.Lock()
 
 
-def page_store(app: Flask | None = None) -> PageStore:
+def page_store() -> PageStore:
     """The app's store: Redis at REDIS_URL when set, else this process's memory."""
-    app = app or current_app
-    store = app.extensions.get("page_cache")
+    store = current_app.extensions.get("page_cache")
     if store is None:
         with _lock:
-            store = app.extensions.get("page_cache")
+            store = current_app.extensions.get("page_cache")
             if store is None:
-                url = app.config.get("REDIS_URL")
+                url = current_app.config.get("REDIS_URL")
                 store = RedisStore(url) if url else MemoryStore()
-                app.extensions["page_cache"] = store
+                current_app.extensions["page_cache"] = store
     return store  # type: ignore[no-any-return]
 
 
 def cache_seconds(app: Flask | None = None) -> int:
     """How long a page may be kept: PAGE_CACHE_SECONDS; unset, 300 s with Redis, 5 s in memory —
     but off under TESTING, where a test reads its own writes at once."""
-    config = (app or current_app).config
-    configured = config.get("PAGE_CACHE_SECONDS")
+    app = app or current_app
+    configured = app.config.get("PAGE_CACHE_SECONDS")
     if configured is None:
-        if (app or current_app).testing:
+        if app.testing:
             return 0
-        return SHARED_SECONDS if config.get("REDIS_URL") else MEMORY_SECONDS
+        return SHARED_SECONDS if app.config.get("REDIS_URL") else MEMORY_SECONDS
     return int(configured)
 
 
