@@ -115,9 +115,14 @@ def partial_html(app: Flask, project_id: int, viewer: str | None = None) -> str:
             login_user(user(viewer))
         from flask_login import current_user
 
+        from marketplace.projects.updates import feed_for
+
         project = db.session.get(Project, project_id)
         return render_template(
-            "projects/_updates_and_reports.html", project=project, current_user=current_user
+            "projects/_updates_and_reports.html",
+            project=project,
+            current_user=current_user,
+            feed=feed_for(project, current_user),
         )
 
 

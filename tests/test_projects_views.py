@@ -620,3 +620,46 @@ def test_uploads_refuse_anything_but_stored_names(app: Flask, client: FlaskClien
     response = client.get(f"/uploads/{name}")
     assert response.status_code == 404
     assert "do not serve" not in html(response)
+
+
+def _page_links_by_testing_every_page(page: int, pages: int, edges: tuple[int, int, int, int]) -> list:
+    """Flask-SQLAlchemy's rule, page by page: what ResultPage.iter_pages must give."""
+    left_edge, left_current, right_current, right_edge = edges
+    links: list[int | None] = []
+    last = 0
+    for number in range(1, pages + 1):
+        if (
+            number <= left_edge
+            or page - left_current - 1 < number < page + right_current
+            or number > pages - right_edge
+        ):
+            if last + 1 != number:
+                links.append(None)
+            links.append(number)
+            last = number
+    return links
+
+
+@pytest.mark.parametrize("edges", [(2, 2, 4, 2), (1, 1, 2, 1), (0, 0, 1, 0), (3, 5, 6, 3)])
+def test_page_links_follow_the_flask_sqlalchemy_rule(edges: tuple[int, int, int, int]) -> None:
+    from marketplace.projects.queries import ResultPage
+
+    for pages in range(1, 25):
+        for page in range(1, pages + 4):  # past the last page too (?page=99 on a short list)
+            result = ResultPage(items=[], total=pages * 12, page=page, per_page=12)
+            assert list(result.iter_pages(*edges)) == _page_links_by_testing_every_page(page, pages, edges)
+
+
+def test_page_links_of_a_long_list_show_both_ends_and_the_current_page() -> None:
+    from marketplace.projects.queries import ResultPage
+
+    result = ResultPage(items=[], total=800 * 12, page=400, per_page=12)
+    assert list(result.iter_pages(left_edge=1, left_current=1, right_current=2, right_edge=1)) == [
+        1,
+        None,
+        399,
+        400,
+        401,
+        None,
+        800,
+    ]

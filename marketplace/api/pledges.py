@@ -189,8 +189,9 @@ def create_pledge_endpoint(project_id: int) -> Any:
             checkout_url_for(pledge)
         except GatewayError as error:
             raise _gateway_failed(error, f"checkout for pledge {pledge.id}") from None
+    location = url_for("api.get_pledge", pledge_id=pledge.id)  # before the commit expires the pledge
     response = _committed_pledge_response(pledge, user, 201)
-    response.headers["Location"] = url_for("api.get_pledge", pledge_id=pledge.id)
+    response.headers["Location"] = location
     return response
 
 

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marketplace import audit
 from marketplace.accounts.models import Role, User
@@ -361,6 +362,7 @@ def create_pledge(
         if existing is None:
             raise
         return _replayed(existing, request, project)
+    set_committed_value(pledge, "match_credits", [])  # new: none yet, and showing it asks for none
     audit.record(
         "pledge.created",
         actor_id=actor.id,
@@ -606,15 +608,22 @@ def mark_paid(
         values["payment_intent_id"] = payment_intent_id
     try:
         with db.session.begin_nested():
-            claimed = db.session.execute(
-                update(Pledge)
-                .where(Pledge.id == pledge.id, Pledge.status.in_(sources_for(PledgeStatus.PAID)))
-                .values(**values)
-            ).rowcount
+            # RETURNING puts the claimed row's new values into ``pledge`` without another SELECT.
+            claimed = (
+                db.session.execute(
+                    update(Pledge)
+                    .where(Pledge.id == pledge.id, Pledge.status.in_(sources_for(PledgeStatus.PAID)))
+                    .values(**values)
+                    .returning(Pledge),
+                    execution_options={"populate_existing": True, "synchronize_session": False},
+                )
+                .scalars()
+                .all()
+            )
     except IntegrityError:
         raise Conflict.on("bank_reference", Msg("该银行流水号已登记在另一笔认捐上，请核对")) from None
-    db.session.refresh(pledge)
-    if claimed != 1:
+    if not claimed:
+        db.session.refresh(pledge)  # someone else moved it: say what it is now
         if pledge.status in MONEY_HELD or pledge.status == PledgeStatus.REFUNDED:
             return False
         raise Conflict.on(
@@ -629,11 +638,16 @@ def mark_paid(
         pledge_id=pledge.id,
         note=source,
     )
+    project = None
     if pledge.project_id is not None:
         _bump_project(pledge.project_id, raised=paid_amount)
         _recount_supporters(pledge.project_id)
         db.session.flush()
-        apply_matches(pledge)
+        # Held here until the notice below names it: the session keeps only weak references, and a
+        # project nobody holds would be read again for its title.
+        project = db.session.get(Project, pledge.project_id)
+        assert project is not None
+        apply_matches(pledge, project)
     audit.record(
         "pledge.paid",
         actor_id=actor_id,
@@ -649,7 +663,8 @@ def mark_paid(
             amount=format_fen(paid_amount),
         ),
     )
-    db.session.refresh(pledge)
+    # The credits were added as rows of their own: a list of them read earlier is out of date.
+    db.session.expire(pledge, ["match_credits"])
     return True
 
 
@@ -688,10 +703,7 @@ def confirm_offline_pledge(
             "bank_reference",
             Msg("该认捐已确认到账（流水号 %(ref)s），不能再次确认", ref=pledge.bank_reference or "—"),
         )
-    if reference and db.session.scalar(
-        select(Pledge.id).where(Pledge.bank_reference == reference, Pledge.id != pledge.id)
-    ):
-        raise Conflict.on("bank_reference", Msg("该银行流水号已登记在另一笔认捐上，请核对"))
+    # A reference already on another pledge: the UNIQUE constraint refuses it in mark_paid.
     mark_paid(
         pledge,
         received_amount,
@@ -984,10 +996,8 @@ def _take_from_pool(pool: MatchingPool, project_id: int, wanted: int) -> int:
     return 0
 
 
-def apply_matches(pledge: Pledge) -> int:
-    """Add the matching pools' share for a newly paid pledge; return the total matched."""
-    project = db.session.get(Project, pledge.project_id)
-    assert project is not None
+def apply_matches(pledge: Pledge, project: Project) -> int:
+    """Add the matching pools' share for a newly paid pledge to ``project``; return the total matched."""
     pools = _eligible_pools(pledge, project, utcnow())
     if not pools:
         return 0

@@ -182,17 +182,19 @@ class ResultPage:
     def iter_pages(
         self, left_edge: int = 2, left_current: int = 2, right_current: int = 4, right_edge: int = 2
     ) -> Iterator[int | None]:
+        """Flask-SQLAlchemy's page links: the first ``left_edge`` pages, ``left_current`` before the
+        current one to ``right_current - 1`` after it, the last ``right_edge``; None for each gap.
+        Built from those three ranges, not by testing every page: an unfiltered list has ~800."""
+        pages, page = self.pages, self.page
+        shown = set(range(1, min(left_edge, pages) + 1))
+        shown.update(range(max(1, page - left_current), min(pages, page + right_current - 1) + 1))
+        shown.update(range(max(1, pages - right_edge + 1), pages + 1))
         last = 0
-        for number in range(1, self.pages + 1):
-            if (
-                number <= left_edge
-                or self.page - left_current - 1 < number < self.page + right_current
-                or number > self.pages - right_edge
-            ):
-                if last + 1 != number:
-                    yield None
-                yield number
-                last = number
+        for number in sorted(shown):
+            if last + 1 != number:
+                yield None
+            yield number
+            last = number
 
 
 def _published() -> Select[tuple[Project]]:

@@ -24,10 +24,8 @@ from marketplace.projects.operations import get_visible_project
 from marketplace.projects.update_forms import REPORT_ROWS, ReportForm, UpdateForm
 from marketplace.projects.updates import (
     MAX_REPORT_ITEMS,
-    UpdatesFeed,
     check_can_post,
     check_can_report,
-    feed_for,
     get_update,
     post_update,
     reported_total,
@@ -41,12 +39,6 @@ bp = Blueprint("project_updates", __name__)
 # One request may carry several files: six photos of ≤ 5 MB, or receipts for a report.
 UPLOAD_REQUEST_LIMIT = 32 * 1024 * 1024
 allow_large_uploads(bp, {"project_updates.new_update", "project_updates.new_report"}, UPLOAD_REQUEST_LIMIT)
-
-
-@bp.app_template_global("project_updates_feed")
-def project_updates_feed(project: Project, user: Any) -> UpdatesFeed:
-    """For templates/projects/_updates_and_reports.html, which the project page includes."""
-    return feed_for(project, user)
 
 
 def _upload_dir() -> Path:

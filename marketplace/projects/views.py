@@ -39,6 +39,7 @@ from marketplace.projects.states import (
     ProjectStatus,
     allowed_actions,
 )
+from marketplace.projects.updates import feed_for
 from marketplace.rendering import render_markdown
 from marketplace.search.service import search_projects, visible_statuses_for
 from marketplace.uploads import MAX_IMAGE_BYTES, validate_image
@@ -116,6 +117,8 @@ def _render_detail(project: Project, form: TransitionForm | None = None, status:
             form=form or TransitionForm(formdata=None),
             money=project_money_context(project, current_user),
             sponsors=potential_sponsors(project, current_user),
+            # One read of the updates and reports: the money tiles show their total too.
+            feed=feed_for(project, current_user),
         ),
         status,
     )
