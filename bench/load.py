@@ -237,9 +237,14 @@ def generate_main() -> None:
         from uvloop import new_event_loop
     except ImportError:
         new_event_loop = asyncio.new_event_loop
+    tally, sys.stdout = sys.stdout.fileno(), sys.stderr  # stdout carries the tally and nothing else
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         result = runner.run(_Generator(plan).run())
-    sys.stdout.write(json.dumps(result))
+    # Written to the descriptor itself: after a uvloop run, sys.stdout cut a tally larger than the
+    # pipe's buffer at 64 KiB and still exited 0.
+    unsent = memoryview(json.dumps(result).encode())
+    while unsent:
+        unsent = unsent[os.write(tally, unsent) :]
 
 
 def run_generators(plan: dict[str, Any], procs: int) -> dict[str, Any]:
@@ -276,7 +281,12 @@ def run_generators(plan: dict[str, Any], procs: int) -> dict[str, Any]:
         out = child.stdout.read()
         if child.wait(timeout=plan["duration"] + 120) != 0:
             raise SystemExit("a load generator failed")
-        results.append(json.loads(out))
+        try:
+            results.append(json.loads(out))
+        except ValueError:
+            saved = Path(tempfile.mkstemp(prefix="load-generator-", suffix=".out")[1])
+            saved.write_bytes(out)
+            raise SystemExit(f"a load generator's tally is not JSON; its output is in {saved}") from None
     busy, server = machine.busy_cores(), processes.cores()
     elapsed = max(r["elapsed_s"] for r in results)
     kinds = sorted({kind for r in results for kind in r["latency_ms"]})

@@ -16,11 +16,13 @@ import logging
 import os
 import secrets
 import shutil
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import Engine, Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.projects.models import Project
@@ -87,6 +89,7 @@ class Indexer:
         self.batch_size = batch_size
         self.lookback = timedelta(seconds=lookback_seconds)
         self.procs = procs
+        self._applied: dict[int, float] = {}  # outbox id → when this indexer applied it (monotonic)
 
     # ── the index in use ──
 
@@ -106,44 +109,76 @@ class Indexer:
     ) -> int:
         """Apply outbox rows the index has not seen; return how many projects were (re)indexed.
 
-        With `sweep`, rows from the last few minutes are applied again too: on PostgreSQL a
-        transaction can commit a lower outbox id after a higher one was applied, and the sweep
-        catches those late commits (re-applying is idempotent).
+        With `sweep`, first apply the rows of the last few minutes below the applied mark that this
+        indexer has not applied itself: on PostgreSQL a transaction can commit a lower outbox id after
+        a higher one was applied (see _apply_late_rows).
         """
         index = index or self.open_current()
-        applied = 0
-        first_pass = sweep
+        applied = self._apply_late_rows(index, wait=wait) if sweep else 0
         while True:
             since = index.last_applied()
             with Session(self.engine) as session:
-                condition = SearchOutbox.id > since
-                if first_pass:
-                    condition = or_(condition, SearchOutbox.created_at >= utcnow() - self.lookback)
                 rows = session.execute(
                     select(SearchOutbox.id, SearchOutbox.entity_id)
-                    .where(condition)
+                    .where(SearchOutbox.id > since)
                     .order_by(SearchOutbox.id)
                     .limit(self.batch_size)
                 ).all()
-                if not rows:
-                    return applied
-                project_ids = {row.entity_id for row in rows}
-                documents = documents_for(session, project_ids)
-            through = max(since, rows[-1].id)
-            # Rewrite only what changed: a pending pledge, a sweep's re-applied rows and most
-            # outbox rows leave the document as indexed, and every write is a new segment that each
-            # web worker must open.
-            indexed = index.versions()
-            index.apply(
-                [doc for pid, doc in documents.items() if indexed.get(pid) != doc.version],
-                [pid for pid in project_ids - documents.keys() if pid in indexed],
-                applied_through=through,
-                wait=wait,
-            )
-            applied += len(project_ids)
-            first_pass = False
+            if not rows:
+                return applied
+            applied += self._apply_rows(index, rows, through=max(since, rows[-1].id), wait=wait)
             if len(rows) < self.batch_size:
                 return applied
+
+    def _apply_rows(self, index: SearchIndex, rows: Sequence[Row], *, through: int | None, wait: bool) -> int:
+        project_ids = {row.entity_id for row in rows}
+        with Session(self.engine) as session:
+            documents = documents_for(session, project_ids)
+        # Rewrite only what changed: a pending pledge, a late row applied again and most outbox
+        # rows leave the document as indexed, and every write is a new segment that each web worker
+        # must open.
+        indexed = index.versions()
+        index.apply(
+            [doc for pid, doc in documents.items() if indexed.get(pid) != doc.version],
+            [pid for pid in project_ids - documents.keys() if pid in indexed],
+            applied_through=through,
+            wait=wait,
+        )
+        now = time.monotonic()
+        self._applied.update((row.id, now) for row in rows)
+        return len(project_ids)
+
+    def _apply_late_rows(self, index: SearchIndex, *, wait: bool) -> int:
+        """Rows of the last `lookback` with ids up to the applied mark that this indexer has not
+        applied: a transaction that took id N and committed after N + 1 was applied. Only those are
+        read again — all of them, however many rows the window holds — so a sweep under steady load
+        rebuilds no document; a process that just started has applied none and goes over the whole
+        window once (re-applying is idempotent)."""
+        since = index.last_applied()
+        horizon = utcnow() - self.lookback
+        applied, after = 0, 0
+        while True:
+            with Session(self.engine) as session:
+                rows = session.execute(
+                    select(SearchOutbox.id, SearchOutbox.entity_id)
+                    .where(
+                        SearchOutbox.created_at >= horizon, SearchOutbox.id <= since, SearchOutbox.id > after
+                    )
+                    .order_by(SearchOutbox.id)
+                    .limit(self.batch_size)
+                ).all()
+            if not rows:
+                break
+            after = rows[-1].id
+            late = [row for row in rows if row.id not in self._applied]
+            if late:
+                applied += self._apply_rows(index, late, through=None, wait=wait)
+            if len(rows) < self.batch_size:
+                break
+        # What this indexer applied is remembered as long as a late row could still be looked for.
+        forget_before = time.monotonic() - 2 * self.lookback.total_seconds()
+        self._applied = {row_id: at for row_id, at in self._applied.items() if at >= forget_before}
+        return applied
 
     def try_apply_pending(self, index: SearchIndex | None = None) -> None:
         """After a web request's commit: bring the index up to date if nobody else is writing.

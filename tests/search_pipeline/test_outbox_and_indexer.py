@@ -124,6 +124,69 @@ def test_a_change_that_leaves_the_document_as_indexed_writes_no_segment(search_a
     _check(app)
 
 
+def _commit_late(project_id: int, title: str, *, outbox_id: int) -> None:
+    """What a slow transaction leaves: a change whose outbox row has an id below rows committed and
+    applied before it. (Its own row is re-inserted here under an id freed for the purpose.)"""
+    db.session.execute(
+        db.text("UPDATE projects SET title = :title WHERE id = :id"), {"title": title, "id": project_id}
+    )
+    db.session.execute(db.text("DELETE FROM search_outbox WHERE id = :id"), {"id": outbox_id})
+    db.session.add(SearchOutbox(id=outbox_id, entity="project", entity_id=project_id))
+    db.session.commit()
+
+
+def test_the_sweep_applies_a_late_commit_however_many_rows_came_after_it(search_app: Flask) -> None:
+    """On PostgreSQL a transaction can commit outbox id N after N + 1 was applied. The watcher's
+    sweep finds such a row among all of the last minutes' rows, not only the oldest batch."""
+    app = search_app
+    with app.app_context():
+        owner = factories.org_member()
+        reviewer = factories.staff()
+        for number in range(12):  # the oldest rows of the window are other projects'
+            factories.project(owner, title=f"别的项目{number}")
+        late = factories.project(owner, status="published", reviewer=reviewer, title="迟到提交的项目")
+        for number in range(4):
+            factories.project(owner, title=f"后来的项目{number}")
+        indexer, index = get_service().indexer(), get_service().index()
+        indexer.batch_size = 3  # the window holds several batches
+        indexer.apply_pending(index=index)
+        window = db.session.scalars(select(SearchOutbox.id).order_by(SearchOutbox.id)).all()
+        assert len(window) > 3 * indexer.batch_size
+        _commit_late(late.id, "迟到提交的新标题", outbox_id=window[len(window) // 2])
+
+        indexer.apply_pending(index=index)  # below the applied mark: the plain pass cannot see it
+        assert _titles(app, "新标题") == []
+        indexer.apply_pending(index=index, sweep=True)
+    assert _titles(app, "新标题") == ["迟到提交的新标题"]
+    _check(app)
+
+
+def test_a_sweep_rereads_nothing_this_indexer_applied(search_app: Flask, monkeypatch) -> None:
+    """Under steady load every row of the window was applied by the watcher itself: its sweep every
+    30 s then builds no document. A watcher that just started goes over the window once."""
+    from marketplace.search import indexer as indexer_module
+
+    read: list[set[int]] = []
+    real = indexer_module.documents_for
+    monkeypatch.setattr(
+        indexer_module, "documents_for", lambda session, ids: read.append(set(ids)) or real(session, ids)
+    )
+    with search_app.app_context():
+        owner = factories.org_member()
+        made = [factories.project(owner, title=f"清扫测试{number}").id for number in range(4)]
+        first = get_service().indexer()
+        first.apply_pending(index=get_service().index(), sweep=True)
+        assert set(made) <= set().union(*read)  # new to this indexer: the window once
+        read.clear()
+        first.apply_pending(index=get_service().index(), sweep=True)
+        assert read == []
+        factories.project(owner, title="清扫测试新项目")
+        read.clear()
+        first.apply_pending(index=get_service().index(), sweep=True)
+        assert len(set().union(*read)) == 1  # the new row, by the plain pass; nothing else
+    _check(search_app)
+
+
 def test_a_rolled_back_change_writes_no_outbox_row(search_app: Flask) -> None:
     with search_app.app_context():
         owner = factories.org_member()
