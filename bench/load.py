@@ -803,7 +803,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per timed mixed run")
     parser.add_argument("--repeats", type=int, default=1, help="timed mixed runs (medians reported)")
-    parser.add_argument("--warmup", type=float, default=30.0, help="untimed seconds of the same load first")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=120.0,
+        help="untimed seconds of the same load first (120: the page cache's steady state, bench/README.md)",
+    )
     parser.add_argument("--max-requests", type=int, default=200_000, help="hard bound per run")
     parser.add_argument("--workers", type=int, default=None, help="default: deploy/gunicorn.conf.py's rule")
     parser.add_argument("--generator-procs", type=int, default=1)
