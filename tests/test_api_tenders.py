@@ -6,7 +6,9 @@ response is also validated against the OpenAPI document."""
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from marketplace import uploads
 from marketplace.accounts import operations as accounts
 from marketplace.extensions import db
 from marketplace.parties.models import Organization
@@ -1254,7 +1257,13 @@ def test_a_lead_finds_partners_and_invites_one(app: Flask, api: ApiChecker, scen
 # ───────────── the document ─────────────
 
 
-def test_tender_endpoints_match_the_document(app: Flask, api: ApiChecker, scene: Scene) -> None:
+def _disk_full(*_args: object, **_kwargs: object) -> str:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_tender_endpoints_match_the_document(
+    app: Flask, api: ApiChecker, scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every documented response of the tender, bid, award and buyer-signature endpoints is produced
     (and validated) here."""
     staff, lead, partner, outsider = (scene.token(who) for who in ("staff", "a", "b", "c"))
@@ -1332,6 +1341,9 @@ def test_tender_endpoints_match_the_document(app: Flask, api: ApiChecker, scene:
     assert upload(api, scene, 999999).status_code == 404
     assert api.post(documents, token=lead, json_body={"kind": "other"}).status_code == 415
     assert send_document(api, scene, bid_id, big_pdf(11)).status_code == 413
+    with monkeypatch.context() as full:  # tests/faults/test_disk_full.py fills a real disk
+        full.setattr(uploads, "_write_atomically", _disk_full)
+        assert upload(api, scene, bid_id, kind="other").status_code == 503
     assert upload(api, scene, bid_id, kind="photo").status_code == 422
     extra = upload(api, scene, bid_id, kind="other").get_json()["id"]
     assert api.delete(f"{documents}/{extra}", token=lead).status_code == 200

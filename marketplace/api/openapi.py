@@ -596,6 +596,10 @@ _ERROR_RESPONSES: dict[str, Schema] = {
         "description": "Invalid fields (see error.fields), including fields that may not be set."
     },
     "TooManyRequests": {"description": "Too many attempts; try again later."},
+    "StorageFull": {
+        "description": "The server's storage is full: nothing was stored or saved (error.code "
+        "storage_full). Retrying later can work."
+    },
     "BadGateway": {
         "description": "The payment platform (Stripe) failed or refused the call. Nothing was saved; "
         "retrying (with the same Idempotency-Key) is safe."
@@ -612,6 +616,7 @@ _STATUS_RESPONSES = {
     "422": "Unprocessable",
     "429": "TooManyRequests",
     "502": "BadGateway",
+    "503": "StorageFull",
 }
 
 
@@ -2628,7 +2633,7 @@ PATHS.update(
                     "content": {"multipart/form-data": {"schema": _ref("BidDocumentUpload")}},
                 },
                 "responses": _responses(
-                    _created("BidDocument", "The stored document."), 403, 404, 409, 413, 415, 422
+                    _created("BidDocument", "The stored document."), 403, 404, 409, 413, 415, 422, 503
                 ),
             },
         },

@@ -39,9 +39,9 @@ from marketplace.projects.states import (
     next_status,
     outcome_at_deadline,
 )
+from marketplace.stored_files import store_image
 from marketplace.taxonomy.models import Category, District
 from marketplace.timeutil import end_of_local_day, local_today, parse_iso_deadline, utcnow
-from marketplace.uploads import store_image
 
 TITLE_MAX, SUMMARY_MAX, DESCRIPTION_MAX = 60, 140, 20000
 MAX_TAGS, TAG_MAX = 8, 12

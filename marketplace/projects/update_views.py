@@ -32,6 +32,7 @@ from marketplace.projects.updates import (
     submit_report,
 )
 from marketplace.rendering import render_markdown
+from marketplace.uploads import StorageFull
 from marketplace.web import allow_large_uploads, translate
 
 bp = Blueprint("project_updates", __name__)
@@ -43,6 +44,11 @@ allow_large_uploads(bp, {"project_updates.new_update", "project_updates.new_repo
 
 def _upload_dir() -> Path:
     return Path(current_app.config["UPLOAD_DIR"])
+
+
+# Bad input, and a full disk: the form comes back with what was typed and the reason beside the
+# file input (a long update is not lost to the error page; the files must be chosen again).
+_SHOWN_ON_THE_FORM = (422, StorageFull.status)
 
 
 def _show_failure(form: FlaskForm, error: DomainError) -> None:
@@ -92,10 +98,10 @@ def new_update(project_id: int) -> Any:
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        if error.status != 422:
+        if error.status not in _SHOWN_ON_THE_FORM:
             raise
         _show_failure(form, error)
-        return _render_update_form(project, form, 422)
+        return _render_update_form(project, form, error.status)
     flash(translate(Msg("进展已发布，项目的支持者会收到通知")), "success")
     return redirect(url_for("projects.detail", project_id=project.id, _anchor=f"update-{update.id}"), 303)
 
@@ -147,9 +153,9 @@ def new_report(project_id: int) -> Any:
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        if error.status != 422:
+        if error.status not in _SHOWN_ON_THE_FORM:
             raise
         _show_failure(form, error)
-        return _render_report_form(project, form, 422)
+        return _render_report_form(project, form, error.status)
     flash(translate(Msg("资金使用报告已公布，项目的支持者会收到通知")), "success")
     return redirect(url_for("projects.detail", project_id=project.id, _anchor=f"report-{report.id}"), 303)

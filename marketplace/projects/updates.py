@@ -29,7 +29,8 @@ from marketplace.projects.models import FundUsageItem, FundUsageReport, Project,
 from marketplace.projects.operations import is_owner
 from marketplace.projects.states import ProjectStatus
 from marketplace.rendering import render_markdown
-from marketplace.uploads import store_file, validate_image, validate_receipt
+from marketplace.stored_files import store_file
+from marketplace.uploads import validate_image, validate_receipt
 
 UPDATE_TITLE_MAX = 60
 UPDATE_BODY_MAX = 10_000
@@ -157,7 +158,10 @@ def post_update(project: Project, author: User, data: UpdateInput, upload_dir: P
     if errors:
         raise DomainError(errors)
     # Every image was checked before the first is written, so bad input leaves no stray files.
-    names = [store_file(image, upload_dir, kind) for image, kind in zip(data.images, kinds, strict=True)]
+    names = [
+        store_file(image, upload_dir, kind, field="images")
+        for image, kind in zip(data.images, kinds, strict=True)
+    ]
     update = ProjectUpdate(project_id=project.id, title=title, body=body, images=names, author_id=author.id)
     db.session.add(update)
     db.session.flush()
@@ -305,9 +309,11 @@ def submit_report(project: Project, author: User, data: ReportInput, upload_dir:
     this_report = sum(item.amount for item in items)
     _check_within_raised(project, this_report)
     # Receipts were checked by content above; they are written only once the report stands.
-    for row, item in zip(rows, items, strict=True):
+    for position, (row, item) in enumerate(zip(rows, items, strict=True)):
         if item.receipt is not None and item.receipt_kind is not None:
-            row.receipt_file = store_file(item.receipt, upload_dir, item.receipt_kind)
+            row.receipt_file = store_file(
+                item.receipt, upload_dir, item.receipt_kind, field=f"items-{position}-receipt"
+            )
     db.session.flush()
     audit.record(
         "project.usage_reported",

@@ -1218,7 +1218,7 @@ def add_document(
     re-confirmed and re-submitted)."""
     import hashlib
 
-    from marketplace.uploads import store_pdf
+    from marketplace.stored_files import store_pdf
 
     now = now or utcnow()
     if not is_lead_member(bid, actor):

@@ -68,13 +68,15 @@ class Disk:
     directory: Path
     real: bool  # a real tmpfs, or ENOSPC injected at the file-object level
 
-    def fill(self) -> None:
-        """Leave LEFT_BYTES free (real) or switch the injected failure on (fallback)."""
+    def fill(self, left: int = LEFT_BYTES, files_that_fit: int = 0) -> None:
+        """Leave ``left`` bytes free (real), or switch the injected failure on after
+        ``files_that_fit`` more files (fallback): say what fits in ``left``, for both to agree."""
         if self.real:
-            (self.directory / BALLAST).write_bytes(b"\0" * (FS_BYTES - LEFT_BYTES))
+            (self.directory / BALLAST).write_bytes(b"\0" * (FS_BYTES - left))
         else:
             (self.directory / BALLAST).write_bytes(b"\0")
             _Injector.full = True
+            _Injector.files_that_fit = files_that_fit
 
     def free(self) -> None:
         (self.directory / BALLAST).unlink()
@@ -111,6 +113,7 @@ class _HalfWriter:
 
 class _Injector:
     full = False
+    files_that_fit = 0
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -120,6 +123,9 @@ class _Injector:
         handle = self.real_fdopen(fd, *args, **kwargs)
         target = Path(os.readlink(f"/proc/self/fd/{fd}"))
         if _Injector.full and target.parent == self.directory:
+            if _Injector.files_that_fit > 0:
+                _Injector.files_that_fit -= 1
+                return handle
             return _HalfWriter(handle)
         return handle
 
@@ -140,6 +146,7 @@ def disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Disk]:
         yield Disk(directory.resolve(), real=False)
     finally:
         _Injector.full = False
+        _Injector.files_that_fit = 0
 
 
 @pytest.fixture
@@ -249,6 +256,8 @@ def test_a_bid_document_on_a_full_disk_via_the_api_is_a_json_503(disk_app: Flask
     assert FULL_MESSAGE in error["message"] and set(error["fields"]) == {"file"}
     assert disk.files() == []
     assert _count(disk_app, BidDocument) == 0
+    documented = client.get("/api/v1/openapi.json").get_json()["paths"]["/bids/{bid_id}/documents"]
+    assert "503" in documented["post"]["responses"]  # API clients are told this can happen
 
     disk.free()
     assert post().status_code == 201  # the same request, retried once there is room, works
@@ -270,3 +279,104 @@ def test_a_bid_document_on_a_full_disk_via_the_page_shows_the_reason(disk_app: F
     assert FULL_MESSAGE in response.get_data(as_text=True)
     assert disk.files() == []
     assert _count(disk_app, BidDocument) == 0
+
+
+# ── several files in one submission: the disk fills up between them ──
+
+PHOTO_BYTES = 20 * 1024  # one fits in ROOM_FOR_ONE, two do not
+ROOM_FOR_ONE = 32 * 1024
+
+
+def _photo(marker: bytes) -> bytes:
+    return png_bytes() + marker * PHOTO_BYTES
+
+
+def _published_project(app: Flask) -> tuple[str, int]:
+    with app.app_context():
+        owner = factories.org_member()
+        reviewer = factories.staff()
+        project = factories.project(owner, status="published", reviewer=reviewer)
+        factories.pledge(project, factories.company_member(), 100_000, reviewer=reviewer)
+        return owner.email, project.id
+
+
+def test_an_update_whose_second_photo_fills_the_disk_leaves_no_file_and_keeps_the_text(
+    disk_app: Flask, disk: Disk
+) -> None:
+    """The first photo was written when the second found the disk full: it goes too, since no row
+    will ever name it, and the form comes back with the title and text the organization typed."""
+    from marketplace.projects.models import ProjectUpdate
+
+    email, project_id = _published_project(disk_app)
+    client = _login(disk_app, email)
+    disk.fill(left=ROOM_FOR_ONE, files_that_fit=1)
+    text = "第二期课堂开课，孩子们完成了第一幅作品。" * 20
+
+    response = client.post(
+        f"/projects/{project_id}/updates/new",
+        data={
+            "title": "第二期课堂",
+            "body": text,
+            "images": [
+                (io.BytesIO(_photo(b"\x11")), "one.png", "image/png"),
+                (io.BytesIO(_photo(b"\x22")), "two.png", "image/png"),
+            ],
+        },
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert FULL_MESSAGE in page and "Traceback" not in page
+    assert 'value="第二期课堂"' in page and text in page  # what was typed is still in the form
+    assert disk.files() == []  # neither photo, nor a temporary file
+    assert _count(disk_app, ProjectUpdate) == 0
+
+
+def test_a_report_whose_second_receipt_fills_the_disk_saves_nothing(disk_app: Flask, disk: Disk) -> None:
+    from marketplace.projects.models import FundUsageReport
+
+    email, project_id = _published_project(disk_app)
+    client = _login(disk_app, email)
+    disk.fill(left=ROOM_FOR_ONE, files_that_fit=1)
+
+    response = client.post(
+        f"/projects/{project_id}/reports/new",
+        data={
+            "title": "3 月物资采购",
+            "note": "",
+            "items-0-description": "课堂文具 60 套",
+            "items-0-amount": "320.50",
+            "items-0-receipt": (io.BytesIO(_photo(b"\x33")), "receipt1.png", "image/png"),
+            "items-1-description": "午餐食材",
+            "items-1-amount": "200",
+            "items-1-receipt": (io.BytesIO(_photo(b"\x44")), "receipt2.png", "image/png"),
+        },
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 503
+    page = response.get_data(as_text=True)
+    assert FULL_MESSAGE in page and 'value="课堂文具 60 套"' in page
+    assert disk.files() == []
+    assert _count(disk_app, FundUsageReport) == 0
+
+    disk.free()  # with room again, the same report goes through and keeps both receipts
+    again = client.post(
+        f"/projects/{project_id}/reports/new",
+        data={
+            "title": "3 月物资采购",
+            "items-0-description": "课堂文具 60 套",
+            "items-0-amount": "320.50",
+            "items-0-receipt": (io.BytesIO(_photo(b"\x33")), "receipt1.png", "image/png"),
+            "items-1-description": "午餐食材",
+            "items-1-amount": "200",
+            "items-1-receipt": (io.BytesIO(_photo(b"\x44")), "receipt2.png", "image/png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert again.status_code == 303, again.status_code
+    with disk_app.app_context():
+        report = db.session.scalar(select(FundUsageReport))
+        assert report is not None
+        assert disk.files() == sorted(item.receipt_file for item in report.items)
