@@ -333,6 +333,19 @@ def test_an_update_whose_second_photo_fills_the_disk_leaves_no_file_and_keeps_th
     assert _count(disk_app, ProjectUpdate) == 0
 
 
+def _report_with_two_receipts() -> dict[str, Any]:
+    return {
+        "title": "3 月物资采购",
+        "note": "",
+        "items-0-description": "课堂文具 60 套",
+        "items-0-amount": "320.50",
+        "items-0-receipt": (io.BytesIO(_photo(b"\x33")), "receipt1.png", "image/png"),
+        "items-1-description": "午餐食材",
+        "items-1-amount": "200",
+        "items-1-receipt": (io.BytesIO(_photo(b"\x44")), "receipt2.png", "image/png"),
+    }
+
+
 def test_a_report_whose_second_receipt_fills_the_disk_saves_nothing(disk_app: Flask, disk: Disk) -> None:
     from marketplace.projects.models import FundUsageReport
 
@@ -342,16 +355,7 @@ def test_a_report_whose_second_receipt_fills_the_disk_saves_nothing(disk_app: Fl
 
     response = client.post(
         f"/projects/{project_id}/reports/new",
-        data={
-            "title": "3 月物资采购",
-            "note": "",
-            "items-0-description": "课堂文具 60 套",
-            "items-0-amount": "320.50",
-            "items-0-receipt": (io.BytesIO(_photo(b"\x33")), "receipt1.png", "image/png"),
-            "items-1-description": "午餐食材",
-            "items-1-amount": "200",
-            "items-1-receipt": (io.BytesIO(_photo(b"\x44")), "receipt2.png", "image/png"),
-        },
+        data=_report_with_two_receipts(),
         content_type="multipart/form-data",
     )
 
@@ -364,15 +368,7 @@ def test_a_report_whose_second_receipt_fills_the_disk_saves_nothing(disk_app: Fl
     disk.free()  # with room again, the same report goes through and keeps both receipts
     again = client.post(
         f"/projects/{project_id}/reports/new",
-        data={
-            "title": "3 月物资采购",
-            "items-0-description": "课堂文具 60 套",
-            "items-0-amount": "320.50",
-            "items-0-receipt": (io.BytesIO(_photo(b"\x33")), "receipt1.png", "image/png"),
-            "items-1-description": "午餐食材",
-            "items-1-amount": "200",
-            "items-1-receipt": (io.BytesIO(_photo(b"\x44")), "receipt2.png", "image/png"),
-        },
+        data=_report_with_two_receipts(),
         content_type="multipart/form-data",
     )
     assert again.status_code == 303, again.status_code
