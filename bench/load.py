@@ -10,12 +10,12 @@ end), runs `flask db upgrade`, `flask demo`, `python -m bench.scale` (to 10,000 
 `flask search reindex`, issues an API token to a demo company and to a staff member, starts
 gunicorn as deploy/ runs it (web workers without indexing, `flask search watch` beside them), warms
 it up untimed, and measures — once with the page cache in Redis (database 15 by default, emptied
-before each run) and once without. The load comes from a separate process (asyncio
-on uvloop when the bench extra is installed, one connection per request, as gunicorn's sync workers
-close it after each response), so
-the client takes little CPU from the server; its CPU share is reported. Afterwards the books are
-checked in the database: every project's raised amount equals its ledger and its paid pledges plus
-matching credits, and the pledges paid by the load equal what the clients saw confirmed.
+before each run) and once without. The load comes from a separate process (asyncio on uvloop when
+the bench extra is installed, one connection per request, as gunicorn's sync workers close it after
+each response), so the client takes little CPU from the server; its CPU share is reported.
+Afterwards the books are checked in the database: every project's raised amount equals its ledger
+and its paid pledges plus matching credits, and the pledges paid by the load equal what the clients
+saw confirmed.
 Not a test: see bench/README.md.
 """
 
@@ -145,8 +145,9 @@ class _Generator:
             self.errors[f"{kind} {type(error).__name__}"] += 1
             return None
         ended = time.perf_counter()
-        self.latency[kind].append((ended - began) * 1000)
-        self.timeline[int(ended - self.began)].append(((ended - began) * 1000, kind, hit))
+        took_ms = (ended - began) * 1000
+        self.latency[kind].append(took_ms)
+        self.timeline[int(ended - self.began)].append((took_ms, kind, hit))
         expected = {"pledge": 201}.get(kind, 200)
         if status != expected:
             self.errors[f"{kind} HTTP {status}"] += 1

@@ -638,7 +638,6 @@ def mark_paid(
         pledge_id=pledge.id,
         note=source,
     )
-    project = None
     if pledge.project_id is not None:
         _bump_project(pledge.project_id, raised=paid_amount)
         _recount_supporters(pledge.project_id)
