@@ -60,13 +60,20 @@ def content_security_policy(config: Mapping[str, Any]) -> str:
 
 def select_locale() -> str:
     """Chinese unless the visitor chose English (cookie) or an API client asks for it."""
-    supported = current_app.config["LANGUAGES"]
-    chosen = request.cookies.get(LANGUAGE_COOKIE)
-    if chosen in supported:
+    config = current_app.config
+    chosen = chosen_locale(request.cookies, config["LANGUAGES"])
+    if chosen:
         return chosen
     if is_api_request():
-        return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return request.accept_languages.best_match(config["LANGUAGES"]) or config["BABEL_DEFAULT_LOCALE"]
+    return config["BABEL_DEFAULT_LOCALE"]
+
+
+def chosen_locale(cookies: Mapping[str, str], supported: Iterable[str]) -> str | None:
+    """The language the visitor picked with the switch, if any. The page cache reads it before
+    Flask sees the request (cache.CachedPages)."""
+    chosen = cookies.get(LANGUAGE_COOKIE)
+    return chosen if chosen in supported else None
 
 
 def request_translations() -> Any:
@@ -210,22 +217,34 @@ def _unauthorized() -> Any:
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
+def request_id(incoming: str) -> str:
+    """The id of a request: the proxy's X-Request-Id when it sent a sane one, else a new one."""
+    return incoming[:64] if incoming.isascii() and incoming else secrets.token_hex(8)
+
+
 def _assign_request_id() -> None:
-    incoming = request.headers.get("X-Request-Id", "")
-    g.request_id = incoming[:64] if incoming.isascii() and incoming else secrets.token_hex(8)
+    g.request_id = request_id(request.headers.get("X-Request-Id", ""))
+
+
+def security_headers(config: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The headers every response carries (a view may set its own value of one first)."""
+    headers = [
+        ("Content-Security-Policy", content_security_policy(config)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    if config.get("HSTS"):
+        headers.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return headers
 
 
 def _security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", content_security_policy(current_app.config))
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if current_app.config.get("HSTS"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    for name, value in security_headers(current_app.config):
+        response.headers.setdefault(name, value)
     if getattr(g, "request_id", None):
-        headers.setdefault("X-Request-Id", g.request_id)
+        response.headers.setdefault("X-Request-Id", g.request_id)
     return response
 
 

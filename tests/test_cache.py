@@ -6,11 +6,13 @@ nothing personal is ever stored."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, request, request_started
 from sqlalchemy import select, text, update
 
 from marketplace import audit, cache
@@ -85,6 +87,73 @@ def test_a_page_is_served_from_the_cache_until_it_expires_when_nothing_told_it_o
 
     _later(monkeypatch, 301)
     assert NEW_TITLE in _page(cached_app, f"/projects/{world.published_id}")[0]
+
+
+@contextmanager
+def _flask_requests(app: Flask) -> Iterator[list[str]]:
+    """The paths Flask itself handled meanwhile: a hit answered in front of Flask is not one."""
+    seen: list[str] = []
+
+    def started(sender: Flask, **_: Any) -> None:
+        seen.append(request.path)
+
+    with request_started.connected_to(started, app):
+        yield seen
+
+
+def _headers(response: Any) -> list[tuple[str, str]]:
+    """A response's headers but its own request id and the visitor's own session cookie."""
+    return sorted(
+        (name, value)
+        for name, value in response.headers.items()
+        if name not in ("X-Request-Id", "Set-Cookie")
+    )
+
+
+def test_hits_for_visitors_without_a_session_are_answered_before_flask_with_the_same_headers(
+    cached_app: Flask,
+) -> None:
+    world = _world(cached_app)
+    detail = f"/projects/{world.published_id}"
+    with _flask_requests(cached_app) as handled:
+        assert _page(cached_app, detail)[1] == "miss"
+        assert _page(cached_app, "/projects?district=鹿城区")[1] == "miss"
+        assert handled == [detail, "/projects"]
+        handled.clear()
+
+        fast = cached_app.test_client().get(detail, headers={"X-Request-Id": "nginx-4f2a"})
+        assert fast.headers[cache.STATUS_HEADER] == "hit" and handled == []
+        assert fast.headers["X-Request-Id"] == "nginx-4f2a"  # the proxy's id, as in the access log
+        assert _page(cached_app, "/projects?district=鹿城区")[1] == "hit" and handled == []
+
+        # A visitor holding a session (anonymous: it only carries a CSRF token from a form they
+        # opened) is served by Flask, from the same entry and with the same answer.
+        with_session = cached_app.test_client()
+        with with_session.session_transaction() as session:
+            session["csrf_token"] = "from-an-earlier-form"
+        through_flask = with_session.get(detail)
+        assert handled == [detail]
+    assert through_flask.headers[cache.STATUS_HEADER] == "hit"
+    assert "Set-Cookie" not in fast.headers
+    assert through_flask.get_data() == fast.get_data()
+    assert _headers(through_flask) == _headers(fast)
+    assert "frame-ancestors 'none'" in fast.headers["Content-Security-Policy"]
+    assert fast.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert int(fast.headers["Content-Length"]) == len(fast.get_data())
+
+
+def test_someone_remembered_from_an_earlier_visit_is_never_answered_from_the_cache(cached_app: Flask) -> None:
+    world = _world(cached_app)
+    detail = f"/projects/{world.published_id}"
+    _page(cached_app, detail)
+    company = cached_app.test_client()
+    company.post(
+        "/login", data={"email": world.company_email, "password": factories.PASSWORD, "remember": "y"}
+    )
+    company.delete_cookie(cached_app.config["SESSION_COOKIE_NAME"])  # the browser was closed
+    page = company.get(detail)
+    assert "退出登录" in page.get_data(as_text=True)
+    assert cache.STATUS_HEADER not in page.headers
 
 
 def test_a_change_through_the_app_shows_on_the_project_page_and_the_lists_at_the_next_visit(
@@ -291,14 +360,24 @@ def test_lifetimes_default_to_five_seconds_in_memory_and_five_minutes_in_redis(m
     assert cache.cache_seconds(shared) == cache.SHARED_SECONDS == 300
 
 
-def test_an_unreachable_redis_never_fails_a_page(make_app: Any) -> None:
+def test_an_unreachable_redis_never_fails_a_page(make_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # Port 1 on loopback refuses at once: every read and write fails, the page renders anyway.
     app = make_app(PAGE_CACHE_SECONDS=30, REDIS_URL="redis://127.0.0.1:1/0")
     world = _world(app)
+    reads: list[int] = []
+    read = cache.RedisStore.get_many
+
+    def counted_read(store: cache.RedisStore, keys: Any) -> Any:
+        reads.append(len(keys))
+        return read(store, keys)
+
+    monkeypatch.setattr(cache.RedisStore, "get_many", counted_read)
     for _ in range(2):
         response = app.test_client().get(f"/projects/{world.published_id}")
         assert response.status_code == 200
         assert OLD_TITLE in response.get_data(as_text=True)
+    # Each page tried Redis once: a second try would add a second timeout to every page.
+    assert reads == [3, 3]
     # A change still commits when the generation cannot be bumped.
     _rename_through_the_app(app, world.published_id, NEW_TITLE)
     assert NEW_TITLE in app.test_client().get(f"/projects/{world.published_id}").get_data(as_text=True)

@@ -3,6 +3,7 @@ keeps its own index, and the outbox tells each what it has not applied yet."""
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import timedelta
 
@@ -48,12 +49,19 @@ def check_command() -> None:
 @click.option("--interval", type=float, default=2.0, show_default=True, help="两次检查之间的秒数。")
 @click.option("--once", is_flag=True, help="只处理一轮待更新记录后退出。")
 @click.option("--retention-days", type=int, default=7, show_default=True, help="清理多少天前的已处理记录。")
-def watch_command(interval: float, once: bool, retention_days: int) -> None:
+@click.option(
+    "--raised-delay",
+    type=click.FloatRange(0, 60),
+    default=30.0,
+    show_default=True,
+    help="只有已筹金额变化的项目最多攒多少秒再一起写入索引（列表卡片上的金额本就可晚 30 秒）。",
+)
+def watch_command(interval: float, once: bool, retention_days: int, raised_delay: float) -> None:
     """持续把数据库的变更写入索引（生产环境的索引进程）。"""
     service = get_service()
-    indexer = service.indexer()
+    indexer = service.indexer(raised_delay_seconds=0.0 if once else raised_delay)
     warm_up()
-    last_sweep = 0.0
+    last_sweep = -math.inf  # sweep at once: a previous watcher may have died holding amounts
     while True:
         try:
             index = service.index()

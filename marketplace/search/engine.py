@@ -835,7 +835,8 @@ class SearchIndex:
             return self._current().reader.doc_count()
 
     def versions(self) -> dict[int, str]:
-        """Project id → stored version fingerprint, for ``search check``."""
+        """Project id → the version of its indexed document (ProjectDocument.version), for the
+        indexer and ``search check``."""
         with self._lock:
             gen = self._current()
             live = gen.live.to_bytes(gen.nbytes, "little")
@@ -844,7 +845,7 @@ class SearchIndex:
                 p = gen.pack(cache, sub)
                 for local in range(cache.n):
                     if _has(live, offset + local):
-                        out[p.ids[local]] = p.versions[local]
+                        out[p.ids[local]] = f"{p.versions[local]}:{p.raised[local]}"
             return out
 
     def search(self, request: SearchRequest) -> SearchResult:

@@ -29,6 +29,7 @@ from marketplace.projects.models import Project
 from marketplace.search.documents import all_documents, documents_for
 from marketplace.search.engine import IndexBusy, IndexUnavailable, SearchIndex, build_index
 from marketplace.search.models import SearchOutbox
+from marketplace.search.types import ProjectDocument, only_raised_differs
 from marketplace.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class Indexer:
         batch_size: int = 500,
         lookback_seconds: int = 120,
         procs: int = 1,
+        raised_delay_seconds: float = 0.0,
     ):
         self.root = root
         self.engine = engine
@@ -90,6 +92,14 @@ class Indexer:
         self.lookback = timedelta(seconds=lookback_seconds)
         self.procs = procs
         self._applied: dict[int, float] = {}  # outbox id → when this indexer applied it (monotonic)
+        # Documents whose only change is the amount raised wait up to raised_delay_seconds (only a
+        # long-lived indexer may hold them: the lookback sweep of the next one to start re-reads them).
+        if raised_delay_seconds >= lookback_seconds:
+            raise ValueError("raised_delay_seconds must be shorter than the lookback")
+        self.raised_delay = raised_delay_seconds
+        self._held: dict[int, ProjectDocument] = {}
+        self._held_since = 0.0
+        self._held_in: Path | None = None  # the index directory the held documents are for
 
     # ── the index in use ──
 
@@ -114,6 +124,10 @@ class Indexer:
         a higher one was applied (see _apply_late_rows).
         """
         index = index or self.open_current()
+        if self._held_in != index.directory:
+            # A rebuilt index read every amount after these were: writing them would turn it back.
+            self._held.clear()
+            self._held_in = index.directory
         applied = self._apply_late_rows(index, wait=wait) if sweep else 0
         while True:
             since = index.last_applied()
@@ -125,10 +139,14 @@ class Indexer:
                     .limit(self.batch_size)
                 ).all()
             if not rows:
-                return applied
+                break
             applied += self._apply_rows(index, rows, through=max(since, rows[-1].id), wait=wait)
             if len(rows) < self.batch_size:
-                return applied
+                break
+        if self._held and time.monotonic() - self._held_since >= self.raised_delay:
+            index.apply(list(self._held.values()), wait=wait)
+            self._held.clear()
+        return applied
 
     def _apply_rows(self, index: SearchIndex, rows: Sequence[Row], *, through: int | None, wait: bool) -> int:
         project_ids = {row.entity_id for row in rows}
@@ -136,17 +154,37 @@ class Indexer:
             documents = documents_for(session, project_ids)
         # Rewrite only what changed: a pending pledge, a late row applied again and most outbox
         # rows leave the document as indexed, and every write is a new segment that each web worker
-        # must open.
+        # must open (and a merge of the small segments, for the writer: most of its time).
         indexed = index.versions()
-        index.apply(
-            [doc for pid, doc in documents.items() if indexed.get(pid) != doc.version],
-            [pid for pid in project_ids - documents.keys() if pid in indexed],
-            applied_through=through,
-            wait=wait,
-        )
+        changed: list[ProjectDocument] = []
+        for pid, doc in documents.items():
+            indexed_version = indexed.get(pid)
+            if self.raised_delay and indexed_version and only_raised_differs(indexed_version, doc.version):
+                self._hold(doc)
+                continue
+            self._held.pop(pid, None)  # written now, or back to what the index holds
+            if indexed_version != doc.version:
+                changed.append(doc)
+        removed = [pid for pid in project_ids - documents.keys() if pid in indexed]
+        for pid in removed:
+            self._held.pop(pid, None)
+        # A commit is made anyway: the held amounts go with it.
+        with_held = [*changed, *self._held.values()] if changed or removed else changed
+        index.apply(with_held, removed, applied_through=through, wait=wait)
+        if len(with_held) > len(changed):
+            self._held.clear()
         now = time.monotonic()
         self._applied.update((row.id, now) for row in rows)
         return len(project_ids)
+
+    def _hold(self, doc: ProjectDocument) -> None:
+        """Keep a document whose only change is the amount raised for the next commit, made when
+        something else changes or raised_delay after the first one held. Each confirmed pledge
+        changes one; written one commit each, they were most of the indexer's work under load
+        (bench/RESULTS.md), for figures the list cards show up to PAGE_CACHE_LIST_SECONDS late."""
+        if not self._held:
+            self._held_since = time.monotonic()
+        self._held[doc.id] = doc
 
     def _apply_late_rows(self, index: SearchIndex, *, wait: bool) -> int:
         """Rows of the last `lookback` with ids up to the applied mark that this indexer has not

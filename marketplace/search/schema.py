@@ -24,7 +24,8 @@ from marketplace.search import analysis
 from marketplace.search.types import ProjectDocument, progress_bucket
 from marketplace.taxonomy.data import CATEGORIES, DISTRICTS
 
-SCHEMA_VERSION = 1
+# 2: the stored fingerprint leaves out the amount raised (ProjectDocument.content_version).
+SCHEMA_VERSION = 2
 
 # Word fields and how much a match in each counts (see engine ranking).
 WORD_FIELDS = ("title", "tags", "summary", "meta", "body")
@@ -34,7 +35,8 @@ PINYIN_FIELD = "py"
 FACET_FIELDS = ("category", "district", "status", "bucket")
 
 # Per-document numbers read in bulk by the engine: project id, created, deadline (UTC epoch
-# seconds), raised, goal (fen), grade rank, and the 8 bytes of the version fingerprint.
+# seconds), raised, goal (fen), grade rank, and the 8 bytes of the content fingerprint (the version
+# without the amount raised, which is stored beside it).
 PACK = struct.Struct("<qqqqqq8s")
 
 _CATEGORY_LABELS = {slug: f"{zh}\n{en}" for slug, zh, en in CATEGORIES}
@@ -281,14 +283,13 @@ def document_fields(doc: ProjectDocument) -> dict[str, object]:
     district_label = f"{doc.district}\n{_DISTRICT_LABELS.get(doc.district, '')}".strip()
     summary = str(doc.summary or "")
     description = str(doc.description or "")
-    version = doc.version
     try:
-        version_bytes = bytes.fromhex(version)[:8].ljust(8, b"\0")
+        version_bytes = bytes.fromhex(doc.content_version)[:8].ljust(8, b"\0")
     except ValueError:
         version_bytes = b"\0" * 8
     values: dict[str, object] = {
         "id": str(doc.id),
-        "version": version,
+        "version": doc.version,
         "title": title,
         "summary": summary,
         "body": description,

@@ -39,7 +39,8 @@ class SearchService:
         self._lock = threading.Lock()  # one writer per process; other processes are kept out by Whoosh's lock
         self._rebuilding = threading.Lock()
 
-    def indexer(self) -> Indexer:
+    def indexer(self, *, raised_delay_seconds: float = 0.0) -> Indexer:
+        """The index's writer. Only a long-lived one (``search watch``) may hold back amounts raised."""
         config = self._app.config
         return Indexer(
             self.root,
@@ -47,6 +48,7 @@ class SearchService:
             batch_size=config["SEARCH_BATCH_SIZE"],
             lookback_seconds=config["SEARCH_LOOKBACK_SECONDS"],
             procs=config["SEARCH_PROCS"],
+            raised_delay_seconds=raised_delay_seconds,
         )
 
     def index(self) -> SearchIndex:

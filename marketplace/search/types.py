@@ -49,12 +49,27 @@ class ProjectDocument:
         return self.raised * 100 // self.goal if self.goal > 0 else 0
 
     @property
-    def version(self) -> str:
-        """A fingerprint of the content, so `search check` can tell a stale document."""
+    def content_version(self) -> str:
+        """A fingerprint of everything but the amount raised: what a pledge's confirmation leaves alone."""
         data = asdict(self)
+        del data["raised"]
         data["deadline"] = self.deadline.isoformat()
         data["created"] = self.created.isoformat()
         return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def version(self) -> str:
+        """The whole document's version, so `search check` and the indexer can tell a stale one."""
+        return f"{self.content_version}:{self.raised}"
+
+
+def only_raised_differs(indexed_version: str, version: str) -> bool:
+    """Whether two versions of a document differ in the amount raised alone."""
+    return indexed_version != version and content_of(indexed_version) == content_of(version)
+
+
+def content_of(version: str) -> str:
+    return version.partition(":")[0]
 
 
 @dataclass

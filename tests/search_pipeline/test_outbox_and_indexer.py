@@ -10,6 +10,7 @@ import sys
 import textwrap
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
@@ -122,6 +123,115 @@ def test_a_change_that_leaves_the_document_as_indexed_writes_no_segment(search_a
         indexer.apply_pending(index=index)
         assert segments() != written
     _check(app)
+
+
+class _Clock:
+    """The indexer's monotonic clock, moved by hand instead of waiting."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from marketplace.search import indexer as indexer_module
+
+        self.now = 1_000.0
+        monkeypatch.setattr(indexer_module, "time", SimpleNamespace(monotonic=lambda: self.now))
+
+
+@pytest.fixture
+def watched_app(make_app) -> Flask:
+    """As deployed: web workers leave the outbox to `search watch`."""
+    app = make_app(SEARCH_SYNC_ON_COMMIT=False)
+    with app.app_context():
+        get_service().indexer().rebuild()
+    return app
+
+
+def _segments(index) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(path.name for path in index.directory.iterdir() if path.suffix == ".seg")
+
+
+def _most_funded(app: Flask) -> list[int]:
+    with app.app_context():
+        request = SearchRequest(sort="most_funded", visible_statuses=frozenset({"published"}), per_page=50)
+        return [hit.project_id for hit in get_service().search(request).hits]
+
+
+def test_a_watcher_writes_amounts_raised_together_and_everything_else_at_once(
+    watched_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A confirmed pledge moves only its project's amount raised: `search watch` holds such
+    documents for one commit at most --raised-delay seconds later (30 by default), or sooner with
+    the next change of anything else. Every other change is written at the next poll."""
+    clock = _Clock(monkeypatch)
+    app = watched_app
+    with app.app_context():
+        owner, reviewer, company = factories.org_member(), factories.staff(), factories.company_member()
+        first = factories.project(owner, status="published", reviewer=reviewer, title="第一个项目")
+        second = factories.project(owner, status="published", reviewer=reviewer, title="第二个项目")
+        first_id, second_id = first.id, second.id
+        indexer, index = get_service().indexer(raised_delay_seconds=30), get_service().index()
+        indexer.apply_pending(index=index)
+        before, written = _most_funded(app), _segments(index)
+
+        factories.pledge(second, company, 50_000, reviewer=reviewer)
+        indexer.apply_pending(index=index)
+        clock.now += 20
+        factories.pledge(first, company, 20_000, reviewer=reviewer)
+        indexer.apply_pending(index=index)
+        assert _segments(index) == written and _most_funded(app) == before  # held, not written
+        assert sorted(indexer.check().stale) == sorted([first.id, second.id])
+
+        clock.now += 10  # 30 s after the first one held
+        indexer.apply_pending(index=index)
+        assert _segments(index) != written
+        assert _most_funded(app)[:2] == [second.id, first.id]
+        _check(app)
+
+        # Held again, then a project is drafted: one commit writes both.
+        factories.pledge(first, company, 90_000, reviewer=reviewer)
+        indexer.apply_pending(index=index)
+        factories.project(owner, title="第三个项目草稿")
+        indexer.apply_pending(index=index)
+    _check(app)
+    assert _titles(app, "草稿", staff=True) == ["第三个项目草稿"]
+    assert _most_funded(app)[:2] == [first_id, second_id]
+
+
+def test_amounts_held_by_a_watcher_that_stopped_are_written_by_the_next_one(
+    watched_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock(monkeypatch)
+    with watched_app.app_context():
+        owner, reviewer, company = factories.org_member(), factories.staff(), factories.company_member()
+        project = factories.project(owner, status="published", reviewer=reviewer)
+        stopped = get_service().indexer(raised_delay_seconds=30)
+        stopped.apply_pending(index=get_service().index())
+        factories.pledge(project, company, 30_000, reviewer=reviewer)
+        stopped.apply_pending(index=get_service().index())  # held when it was killed
+        assert stopped.check().stale == [project.id]
+
+        # `search watch` sweeps at start: the window's rows are read again and held anew.
+        restarted = get_service().indexer(raised_delay_seconds=30)
+        restarted.apply_pending(index=get_service().index(), sweep=True)
+        clock.now += 30
+        restarted.apply_pending(index=get_service().index())
+    _check(watched_app)
+
+
+def test_a_rebuilt_index_is_never_overwritten_with_amounts_held_before_it(
+    watched_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock(monkeypatch)
+    with watched_app.app_context():
+        owner, reviewer, company = factories.org_member(), factories.staff(), factories.company_member()
+        project = factories.project(owner, status="published", reviewer=reviewer)
+        watcher = get_service().indexer(raised_delay_seconds=30)
+        watcher.apply_pending(index=get_service().index())
+        factories.pledge(project, company, 30_000, reviewer=reviewer)
+        watcher.apply_pending(index=get_service().index())  # holds the amount after 300 yuan
+        factories.pledge(project, company, 40_000, reviewer=reviewer)
+        get_service().indexer().rebuild()  # by `search reindex`, before the watcher saw the second
+        clock.now += 30
+        watcher.apply_pending(index=get_service().index())
+    _check(watched_app)
 
 
 def _commit_late(project_id: int, title: str, *, outbox_id: int) -> None:
