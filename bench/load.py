@@ -583,11 +583,19 @@ def deployed_index_interval() -> float:
     return float(match.group(1))
 
 
+def deployed_index_nice() -> int:
+    """The indexer unit's `Nice=` (0 when it sets none): the benchmark schedules it as production does."""
+    match = re.search(r"^Nice=(-?[0-9]+)$", INDEXER_UNIT.read_text(encoding="utf-8"), re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
 def start_indexer(env: dict[str, str], log_path: Path, interval: float) -> subprocess.Popen[bytes]:
-    """`flask search watch --interval N`, the deployment's indexer process (deploy/systemd)."""
+    """`flask search watch --interval N`, the deployment's indexer process (deploy/systemd), at the
+    unit's niceness."""
     flask = Path(sys.executable).parent / "flask"
+    watch = [str(flask), "search", "watch", "--interval", f"{interval:g}"]
     return subprocess.Popen(
-        [str(flask), "search", "watch", "--interval", f"{interval:g}"],
+        ["nice", "-n", str(deployed_index_nice()), *watch],  # nice execs it: the same process and pid
         env=env,
         cwd=ROOT,
         stdout=log_path.open("wb"),
