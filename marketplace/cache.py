@@ -26,8 +26,8 @@ the cache is off unless PAGE_CACHE_SECONDS is set; 0 turns it off.
 Only what cannot differ between anonymous visitors is cached: GET requests from a visitor who is
 not logged in and has no flashed message waiting, answered 200 with HTML that carries no CSRF token.
 Every answer from the cache still gets its own request id and the security headers, and no cookie
-is ever replayed. Most hits are answered by CachedPages, a WSGI layer in front of Flask, for a
-tenth of what Flask's request machinery costs.
+is ever replayed. Most hits are answered by CachedPages, a WSGI layer in front of Flask, for about
+a third of the CPU a hit through Flask's request machinery takes.
 """
 
 from __future__ import annotations
@@ -320,8 +320,9 @@ def anonymous_page(
 class CachedPages:
     """WSGI middleware in front of Flask that answers cached pages without running Flask.
 
-    A hit through Flask cost a worker ~1.5 ms, mostly Flask's request machinery (context, session,
-    login, locale, hooks) around a 0.1 ms Redis read; hits are most of the traffic (bench/load.py).
+    A hit through Flask costs a worker 0.55 ms of CPU, mostly Flask's request machinery (context,
+    session, login, locale, hooks) around the Redis read; here it costs 0.2 ms, and hits are most of
+    the traffic (bench/load.py, bench/RESULTS.md).
     Here a GET with neither a session nor a remember-me cookie (so nobody logged in and no flashed
     message) for a URL whose view is an ``anonymous_page`` is looked up with the same key and
     generations as the view would; a current page is answered with the same headers a Flask hit
