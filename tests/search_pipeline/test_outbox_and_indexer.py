@@ -11,6 +11,7 @@ import textwrap
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -195,18 +196,25 @@ def test_a_watcher_writes_amounts_raised_together_and_everything_else_at_once(
     assert _most_funded(app)[:2] == [first_id, second_id]
 
 
+def _watcher_holding_an_amount() -> tuple[Any, Any, Any, Any]:
+    """A `search watch` indexer that has just held a confirmed pledge's amount raised: the
+    indexer, the project, the pledging company's user and the staff member who confirmed it."""
+    owner, reviewer, company = factories.org_member(), factories.staff(), factories.company_member()
+    project = factories.project(owner, status="published", reviewer=reviewer)
+    watcher = get_service().indexer(raised_delay_seconds=30)
+    watcher.apply_pending(index=get_service().index())
+    factories.pledge(project, company, 30_000, reviewer=reviewer)
+    watcher.apply_pending(index=get_service().index())
+    assert watcher.check().stale == [project.id]
+    return watcher, project, company, reviewer
+
+
 def test_amounts_held_by_a_watcher_that_stopped_are_written_by_the_next_one(
     watched_app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = _Clock(monkeypatch)
     with watched_app.app_context():
-        owner, reviewer, company = factories.org_member(), factories.staff(), factories.company_member()
-        project = factories.project(owner, status="published", reviewer=reviewer)
-        stopped = get_service().indexer(raised_delay_seconds=30)
-        stopped.apply_pending(index=get_service().index())
-        factories.pledge(project, company, 30_000, reviewer=reviewer)
-        stopped.apply_pending(index=get_service().index())  # held when it was killed
-        assert stopped.check().stale == [project.id]
+        _watcher_holding_an_amount()  # and then killed
 
         # `search watch` sweeps at start: the window's rows are read again and held anew.
         restarted = get_service().indexer(raised_delay_seconds=30)
@@ -221,12 +229,7 @@ def test_a_rebuilt_index_is_never_overwritten_with_amounts_held_before_it(
 ) -> None:
     clock = _Clock(monkeypatch)
     with watched_app.app_context():
-        owner, reviewer, company = factories.org_member(), factories.staff(), factories.company_member()
-        project = factories.project(owner, status="published", reviewer=reviewer)
-        watcher = get_service().indexer(raised_delay_seconds=30)
-        watcher.apply_pending(index=get_service().index())
-        factories.pledge(project, company, 30_000, reviewer=reviewer)
-        watcher.apply_pending(index=get_service().index())  # holds the amount after 300 yuan
+        watcher, project, company, reviewer = _watcher_holding_an_amount()
         factories.pledge(project, company, 40_000, reviewer=reviewer)
         get_service().indexer().rebuild()  # by `search reindex`, before the watcher saw the second
         clock.now += 30
