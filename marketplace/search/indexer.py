@@ -168,10 +168,12 @@ class Indexer:
         removed = [pid for pid in project_ids - documents.keys() if pid in indexed]
         for pid in removed:
             self._held.pop(pid, None)
-        # A commit is made anyway: the held amounts go with it.
-        with_held = [*changed, *self._held.values()] if changed or removed else changed
-        index.apply(with_held, removed, applied_through=through, wait=wait)
-        if len(with_held) > len(changed):
+        # When a commit is made anyway, the held amounts go with it.
+        commits = bool(changed or removed)
+        index.apply(
+            [*changed, *self._held.values()] if commits else [], removed, applied_through=through, wait=wait
+        )
+        if commits:
             self._held.clear()
         now = time.monotonic()
         self._applied.update((row.id, now) for row in rows)
