@@ -11,6 +11,9 @@ of the scopes it depends on, read before it was rendered:
 - ``project:<id>``: bumped by every committed change to that project or to rows that belong to it
   (pledges, ledger rows, updates, reports).
 
+A row whose model says it is not ``seen_by_visitors()`` in its current or loaded state (a pending
+pledge: only pledges holding money are on the supporter wall) bumps nothing.
+
 A list page depends on ``site``; a project page on ``site`` and its project. A page whose tag no
 longer matches is rendered again, so a pledge shows on its project page at the next visit. The
 money figures on list cards are not worth dropping every list for at each pledge: list pages also
@@ -76,6 +79,7 @@ UNSEEN_TABLES = frozenset(
         "evaluation_vote_codes",
         "agreement_reminders",
         "inspection_tasks",
+        "introductions",  # shown to the organization and staff only
     }
 )
 # Columns that move with every pledge. A project's move its own page, and list cards only within
@@ -384,6 +388,9 @@ class CachedPages:
 def _scopes_of(obj: object, session: Session) -> set[str]:
     table = getattr(obj, "__tablename__", "")
     if table in UNSEEN_TABLES:
+        return set()
+    seen_by_visitors = getattr(obj, "seen_by_visitors", None)
+    if seen_by_visitors is not None and not seen_by_visitors():
         return set()
     project_id = getattr(obj, "id" if table == "projects" else "project_id", None)
     scopes = {project_scope(project_id)} if isinstance(project_id, int) else set()

@@ -16,6 +16,7 @@ from flask import Flask, request, request_started
 from sqlalchemy import select, text, update
 
 from marketplace import audit, cache
+from marketplace.accounts import operations as accounts
 from marketplace.accounts.models import User
 from marketplace.extensions import db
 from marketplace.moderation import operations as moderation
@@ -203,6 +204,40 @@ def test_a_confirmed_pledge_shows_on_its_project_page_at_once_and_on_list_cards_
     _later(monkeypatch, 31)
     body, status = _page(cached_app, "/projects")
     assert status == "miss" and "¥1,234" in body
+
+
+def test_a_pledge_waiting_for_its_money_leaves_the_project_page_cached_until_it_is_confirmed(
+    cached_app: Flask,
+) -> None:
+    """A pending pledge shows on no page a visitor sees (the supporter wall lists pledges holding
+    money): making one through the API, with everything the request writes besides, keeps the
+    project's page; its confirmation drops it."""
+    world = _world(cached_app)
+    with cached_app.app_context():
+        factories.foundation()
+        company = db.session.scalar(select(User).where(User.email == world.company_email))
+        staff = db.session.scalar(select(User).where(User.email == world.staff_email))
+        company_token, staff_token = accounts.issue_api_token(company), accounts.issue_api_token(staff)
+        db.session.commit()
+    detail = f"/projects/{world.published_id}"
+    _page(cached_app, detail)
+    created = cached_app.test_client().post(
+        f"/api/v1/projects/{world.published_id}/pledges",
+        json={"amount": 654_300, "method": "bank_transfer", "message": "愿孩子们平安"},
+        headers={"Authorization": f"Bearer {company_token}", "Idempotency-Key": "cache-pending-1"},
+    )
+    assert created.status_code == 201 and created.get_json()["status"] == "pending"
+    body, status = _page(cached_app, detail)
+    assert status == "hit" and "¥6,543" not in body
+
+    confirmed = cached_app.test_client().post(
+        f"/api/v1/pledges/{created.get_json()['id']}/confirm",
+        json={"received_amount": 654_300, "bank_reference": "BANK-CACHE-1"},
+        headers={"Authorization": f"Bearer {staff_token}"},
+    )
+    assert confirmed.status_code == 200
+    body, status = _page(cached_app, detail)
+    assert status == "miss" and "¥6,543" in body and "愿孩子们平安" in body
 
 
 def test_a_statement_that_changes_a_pledge_drops_its_project_page_only(cached_app: Flask) -> None:

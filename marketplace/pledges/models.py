@@ -24,12 +24,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import inspect as inspect_row
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.extensions import db
 from marketplace.messages import Msg
 from marketplace.pledges.accounting import LEDGER_KIND_LABELS, LedgerKind
-from marketplace.pledges.states import METHOD_LABELS, STATUS_LABELS, PledgeMethod, PledgeStatus
+from marketplace.pledges.states import METHOD_LABELS, MONEY_HELD, STATUS_LABELS, PledgeMethod, PledgeStatus
 from marketplace.timeutil import utcnow
 
 if TYPE_CHECKING:
@@ -180,6 +181,14 @@ class Pledge(db.Model):
     @property
     def is_flagged(self) -> bool:
         return bool(self.flag_reason)
+
+    def seen_by_visitors(self) -> bool:
+        """Whether this pledge, as it is now or as it was loaded, shows on a page anyone may see.
+        Only pledges holding money are on the supporter wall (``public_supporters``); a pending,
+        failed or cancelled one shows nowhere public, so the page cache (marketplace/cache.py) keeps
+        the project's page when only such a pledge changes."""
+        statuses = {self.status, *inspect_row(self).attrs.status.history.deleted}
+        return any(status in MONEY_HELD for status in statuses if status is not None)
 
     def __repr__(self) -> str:
         return f"<Pledge {self.id} {self.method} {self.status} {self.amount}>"
