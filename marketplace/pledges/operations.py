@@ -363,14 +363,15 @@ def create_pledge(
             raise
         return _replayed(existing, request, project)
     set_committed_value(pledge, "match_credits", [])  # new: none yet, and showing it asks for none
+    # A pledge within 90 days of a staff introduction to this project is that introduction's success.
+    convert_introductions(company.id, project_id=project.id, via="pledge", pledge_id=pledge.id)
+    # Last, as in mark_paid: from here to the commit this transaction holds the audit chain's lock.
     audit.record(
         "pledge.created",
         actor_id=actor.id,
         subject=pledge,
         payload={"project_id": project.id, "amount": request.amount, "method": pledge.method},
     )
-    # A pledge within 90 days of a staff introduction to this project is that introduction's success.
-    convert_introductions(company.id, project_id=project.id, via="pledge", pledge_id=pledge.id)
     return pledge
 
 
@@ -563,18 +564,22 @@ def _bump_project(project_id: int, *, raised: int = 0, matched: int = 0) -> None
     )
 
 
-def _recount_supporters(project_id: int) -> None:
+def _recount_supporters(project_id: int) -> Project:
     """Supporters = companies holding money in the project, counted by the database in the same
     statement that writes it: deciding "first pledge from this company" in Python before the row is
     locked counts concurrent first pledges of one company several times. Call it after
     _bump_project: that UPDATE holds the project row, so under READ COMMITTED this statement's fresh
-    snapshot already sees every earlier confirmation of the project."""
+    snapshot already sees every earlier confirmation of the project. Returns the project as it now
+    is (RETURNING loads it without another SELECT)."""
     held = (
         select(func.count(func.distinct(Pledge.company_id)))
         .where(Pledge.project_id == project_id, Pledge.status.in_([status.value for status in MONEY_HELD]))
         .scalar_subquery()
     )
-    db.session.execute(update(Project).where(Project.id == project_id).values(supporters_count=held))
+    return db.session.execute(
+        update(Project).where(Project.id == project_id).values(supporters_count=held).returning(Project),
+        execution_options={"populate_existing": True, "synchronize_session": False},
+    ).scalar_one()
 
 
 def _account_of(pledge: Pledge) -> str:
@@ -638,21 +643,13 @@ def mark_paid(
         pledge_id=pledge.id,
         note=source,
     )
+    matched = 0
     if pledge.project_id is not None:
         _bump_project(pledge.project_id, raised=paid_amount)
-        _recount_supporters(pledge.project_id)
-        db.session.flush()
         # Held here until the notice below names it: the session keeps only weak references, and a
         # project nobody holds would be read again for its title.
-        project = db.session.get(Project, pledge.project_id)
-        assert project is not None
-        apply_matches(pledge, project)
-    audit.record(
-        "pledge.paid",
-        actor_id=actor_id,
-        subject=pledge,
-        payload={"amount": paid_amount, "project_id": pledge.project_id, "source": source},
-    )
+        project = _recount_supporters(pledge.project_id)
+        matched = apply_matches(pledge, project)
     _notify_company(
         pledge,
         Msg("认捐已到账"),
@@ -662,8 +659,20 @@ def mark_paid(
             amount=format_fen(paid_amount),
         ),
     )
-    # The credits were added as rows of their own: a list of them read earlier is out of date.
-    db.session.expire(pledge, ["match_credits"])
+    if matched:
+        # The credits were added as rows of their own: a list of them read earlier is out of date.
+        db.session.expire(pledge, ["match_credits"])
+    else:
+        # Credits come only with a payment, and only pending pledges get paid: there are none.
+        set_committed_value(pledge, "match_credits", [])
+    # Last: the record holds the audit chain's lock until the commit, so every other money change
+    # waits for this transaction from here on.
+    audit.record(
+        "pledge.paid",
+        actor_id=actor_id,
+        subject=pledge,
+        payload={"amount": paid_amount, "project_id": pledge.project_id, "source": source},
+    )
     return True
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from marketplace.parties.models import Organization
-from marketplace.pledges.models import LedgerEntry, Pledge
+from marketplace.pledges.models import LedgerEntry
 from marketplace.projects.models import Project
 from marketplace.search.models import SearchOutbox
 from marketplace.timeutil import utcnow
@@ -32,7 +32,8 @@ def _affected_project_ids(session: Session) -> tuple[set[int], set[int]]:
                 continue
             if obj.id is not None:
                 projects.add(obj.id)
-        elif isinstance(obj, LedgerEntry | Pledge):
+        elif isinstance(obj, LedgerEntry):
+            # A pledge itself is in no search document; the amount it brings arrives as a ledger row.
             if obj.project_id is not None:
                 projects.add(obj.project_id)
         elif isinstance(obj, Organization) and obj in session.dirty and session.is_modified(obj):

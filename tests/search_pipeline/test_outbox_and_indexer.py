@@ -102,8 +102,9 @@ def test_every_kind_of_change_reaches_the_index(search_app: Flask) -> None:
 
 
 def test_a_change_that_leaves_the_document_as_indexed_writes_no_segment(search_app: Flask) -> None:
-    """A pending pledge (nothing the index holds moved) is applied without a writer commit, so no web
-    worker has a new segment to open; a confirmed one (the raised amount moved) is written."""
+    """A pending pledge is in no document, so it queues nothing; an edit of a field the index does
+    not hold is applied without a writer commit, so no web worker has a new segment to open; a
+    confirmed pledge (the raised amount moved) is written."""
     app = search_app
     with app.app_context():
         owner = factories.org_member()
@@ -115,8 +116,16 @@ def test_a_change_that_leaves_the_document_as_indexed_writes_no_segment(search_a
         def segments() -> list[str]:
             return sorted(path.name for path in index.directory.iterdir() if path.suffix == ".seg")
 
-        written, applied = segments(), index.last_applied()
+        def newest_queued() -> int:
+            return db.session.scalar(select(func.max(SearchOutbox.id))) or 0
+
+        written, applied, queued = segments(), index.last_applied(), newest_queued()
         factories.pledge(project, company, 10_000, paid=False)
+        db.session.commit()
+        assert newest_queued() == queued
+        project.beneficiaries += 10
+        db.session.commit()
+        assert newest_queued() > queued
         indexer.apply_pending(index=index)
         assert index.last_applied() > applied  # the outbox row is applied…
         assert segments() == written  # …without writing a segment
