@@ -848,6 +848,23 @@ class SearchIndex:
                         out[p.ids[local]] = f"{p.versions[local]}:{p.raised[local]}"
             return out
 
+    def versions_of(self, project_ids: Iterable[int]) -> dict[int, str]:
+        """Like ``versions``, for the given projects only (those the index holds): a term lookup
+        per id and segment, so an indexer batch costs what it names, not the whole index."""
+        wanted = [str(int(pid)) for pid in project_ids]
+        with self._lock:
+            gen = self._current()
+            live = gen.live.to_bytes(gen.nbytes, "little")
+            out: dict[int, str] = {}
+            for cache, sub, offset in gen.leaves:
+                reader = sub.reader()
+                for token in wanted:
+                    for local in _posting_ids(reader, "id", token):
+                        if _has(live, offset + local):
+                            p = gen.pack(cache, sub)
+                            out[p.ids[local]] = f"{p.versions[local]}:{p.raised[local]}"
+            return out
+
     def search(self, request: SearchRequest) -> SearchResult:
         """Never raises for bad input; raises IndexUnavailable when the index cannot be read."""
         request = _clean_request(request)

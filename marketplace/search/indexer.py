@@ -152,10 +152,11 @@ class Indexer:
         project_ids = {row.entity_id for row in rows}
         with Session(self.engine) as session:
             documents = documents_for(session, project_ids)
-        # Rewrite only what changed: a pending pledge, a late row applied again and most outbox
-        # rows leave the document as indexed, and every write is a new segment that each web worker
-        # must open (and a merge of the small segments, for the writer: most of its time).
-        indexed = index.versions()
+        # Rewrite only what changed: a late row applied again and many outbox rows (an edit of a
+        # field no document holds) leave the document as indexed, and every write is a new segment
+        # that each web worker must open (and a merge of the small segments, for the writer: most
+        # of its time).
+        indexed = index.versions_of(project_ids)
         changed: list[ProjectDocument] = []
         for pid, doc in documents.items():
             indexed_version = indexed.get(pid)

@@ -113,6 +113,9 @@ def test_apply_upserts_replace_and_deletes_remove(index: SearchIndex) -> None:
     assert ids(search(index, "助餐点")) == []
     index.apply([CORPUS[2]], deletes=[2])
     assert sorted(index.versions()) == [1, 3]
+    # the indexer's per-batch lookup: the replaced document's live version, nothing for ids not held
+    replaced = replace(CORPUS[0], title="长者午餐服务", tags=()).version
+    assert index.versions_of([1, 2, 3, 999]) == {1: replaced, 3: CORPUS[2].version} == index.versions()
     # an id both upserted and deleted is deleted; deleting an unknown id is harmless
     index.apply([CORPUS[2]], deletes=[3, 999])
     assert sorted(index.versions()) == [1]
