@@ -246,6 +246,43 @@ def test_a_valid_png_is_stored_under_a_generated_name(org_user: Any, app: Flask)
     assert [path.name for path in upload_dir.iterdir()] == [name]  # no temporary files left behind
 
 
+def test_a_replaced_cover_leaves_the_disk_when_the_change_commits_and_stays_when_it_does_not(
+    org_user: Any, app: Flask
+) -> None:
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+    project = factories.project(org_user)
+    ops.set_cover_image(project, org_user, png_bytes(4, 3), upload_dir)
+    db.session.commit()
+    first = project.cover_image
+
+    ops.set_cover_image(project, org_user, png_bytes(5, 5), upload_dir)
+    db.session.rollback()  # e.g. another field of the form was wrong
+    assert sorted(path.name for path in upload_dir.iterdir()) == [first]
+    assert db.session.get(Project, project.id).cover_image == first
+
+    ops.set_cover_image(project, org_user, png_bytes(6, 2), upload_dir)
+    assert (upload_dir / first).exists()  # shown until the change commits
+    db.session.commit()
+    second = db.session.get(Project, project.id).cover_image
+    assert second != first
+    assert sorted(path.name for path in upload_dir.iterdir()) == [second]
+
+
+def test_a_cover_another_project_also_shows_is_kept_when_one_of_them_replaces_it(
+    org_user: Any, app: Flask
+) -> None:
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+    project, twin = factories.project(org_user), factories.project(org_user)
+    ops.set_cover_image(project, org_user, png_bytes(), upload_dir)
+    twin.cover_image = project.cover_image  # as a hand-edited or restored database might have it
+    db.session.commit()
+    shared = project.cover_image
+
+    ops.set_cover_image(project, org_user, png_bytes(7, 7), upload_dir)
+    db.session.commit()
+    assert (upload_dir / shared).exists()
+
+
 @pytest.mark.parametrize(
     "content",
     [

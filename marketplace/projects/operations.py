@@ -39,7 +39,7 @@ from marketplace.projects.states import (
     next_status,
     outcome_at_deadline,
 )
-from marketplace.stored_files import store_image
+from marketplace.stored_files import discard_after_commit, store_image
 from marketplace.taxonomy.models import Category, District
 from marketplace.timeutil import end_of_local_day, local_today, parse_iso_deadline, utcnow
 
@@ -300,9 +300,19 @@ def set_cover_image(project: Project, editor: User, image: bytes, upload_dir: Pa
     _require_owner(project, editor)
     if project.status not in EDITABLE_STATUSES:
         raise Conflict.on("status", Msg("只有草稿或被退回的项目可以更换封面"))
+    replaced = project.cover_image
     project.cover_image = store_image(image, upload_dir)
     db.session.flush()
+    if replaced and not _named_elsewhere(replaced):
+        discard_after_commit(upload_dir, replaced)
     return project
+
+
+def _named_elsewhere(cover_image: str) -> bool:
+    """Whether another project shows this file (names are generated per upload; a restored or
+    hand-edited database could still share one): such a file outlives its replacement here."""
+    sharing = select(Project.id).where(Project.cover_image == cover_image).limit(1)
+    return db.session.scalar(sharing) is not None
 
 
 def _actor_for(project: Project, user: User | None) -> Actor:
