@@ -156,6 +156,10 @@ class _Pack:
         self.grade = [r[5] for r in rows]
         self.versions = [r[6].hex() for r in rows]
 
+    def version_at(self, local: int) -> str:
+        """The document's ProjectDocument.version: its content fingerprint, then the amount raised."""
+        return f"{self.versions[local]}:{self.raised[local]}"
+
 
 def _refreshed_searcher(ix: Any, old: Any) -> tuple[Any, list[Any]]:
     """A searcher over the index's latest generation that keeps the opened readers of the segments
@@ -845,7 +849,7 @@ class SearchIndex:
                 p = gen.pack(cache, sub)
                 for local in range(cache.n):
                     if _has(live, offset + local):
-                        out[p.ids[local]] = f"{p.versions[local]}:{p.raised[local]}"
+                        out[p.ids[local]] = p.version_at(local)
             return out
 
     def versions_of(self, project_ids: Iterable[int]) -> dict[int, str]:
@@ -862,7 +866,7 @@ class SearchIndex:
                     for local in _posting_ids(reader, "id", token):
                         if _has(live, offset + local):
                             p = gen.pack(cache, sub)
-                            out[p.ids[local]] = f"{p.versions[local]}:{p.raised[local]}"
+                            out[p.ids[local]] = p.version_at(local)
             return out
 
     def search(self, request: SearchRequest) -> SearchResult:
